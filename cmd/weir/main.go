@@ -1,0 +1,4 @@
+// Command weir filters and captures packets with tcpdump's expressions.
+package main
+
+func main() {}

@@ -1,0 +1,3 @@
+module github.com/weircap/weir
+
+go 1.24
