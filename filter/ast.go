@@ -167,8 +167,13 @@ type Encap struct {
 // Keyword is a primitive weir parses but whose meaning belongs to link
 // types or features compiled elsewhere: "llc [i|s|u|name]", "type mgt",
 // "subtype beacon", "dir tods", pflog's "on/rnr/reason/rset/srnr/action",
-// and the ATM and SS7 words. Words holds the keywords and arguments as
-// written; Number the numeric argument when there is one.
+// and the ATM and SS7 words. Words holds the keywords and arguments in
+// order: keywords in one canonical spelling ("dir" for "direction", "on"
+// for "ifname", "rnr" for "rulenum", "lssu" for "lsu"), numbers in
+// decimal, comparison operators as RelOp prints them, names as written
+// (without an escaping backslash unless it keeps them names: "\123").
+// A protocol before "type", "subtype" or "dir" is dropped, as libpcap
+// ignores it. Number is the first numeric argument, if any.
 type Keyword struct {
 	Span
 	Words     []string

@@ -3,6 +3,7 @@ package filter
 import (
 	"fmt"
 	"net/netip"
+	"unicode/utf8"
 )
 
 // The scanner mirrors libpcap 1.10's scanner.l: at each position every
@@ -126,7 +127,8 @@ func scan(s string, pos int) (tok Token, n int) {
 	case ruleEscapedID:
 		tok.Kind, tok.Word = tokID, text[1:]
 	default:
-		tok.Kind, tok.Err = tokIllegal, fmt.Sprintf("unexpected character %q", text)
+		r, _ := utf8.DecodeRuneInString(rest)
+		tok.Kind, tok.Err = tokIllegal, fmt.Sprintf("unexpected character %q", r)
 	}
 	return tok, best
 }

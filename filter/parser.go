@@ -26,8 +26,12 @@ func Parse(expr string) (node Node, err error) {
 		}
 	}()
 	node, _ = p.expr(noQual)
-	if p.tok().Kind != tokEOF {
-		p.unexpected()
+	switch t := p.tok(); t.Kind {
+	case tokEOF:
+	case tokRParen:
+		p.fail(t.Pos, "unexpected ')' without a matching '('")
+	default:
+		p.expected("'and' or 'or'")
 	}
 	return node, nil
 }
@@ -120,7 +124,7 @@ func (p *parser) fail(pos int, format string, args ...any) {
 func (p *parser) unexpected() {
 	t := p.tok()
 	if t.Kind == tokEOF {
-		p.fail(t.Pos, "unexpected end of expression after '%s'", p.toks[p.i-1].Text)
+		p.fail(t.Pos, "expected a primitive after '%s', found end of expression", p.toks[p.i-1].Text)
 	}
 	p.fail(t.Pos, "unexpected %s", t.describe())
 }
@@ -190,7 +194,7 @@ func (p *parser) settle(u unit, ctx qual, allowed allow) (Node, qual, bool) {
 		if allowed&(allowID|allowNid) != 0 {
 			return p.numValue(u, ctx), ctx, true
 		}
-		p.expected("a relational operator")
+		p.expected(comparison)
 	case unitArith:
 		return p.relation(p.arithFrom(u.arith)), noQual, false
 	}
@@ -404,6 +408,8 @@ func isArithOp(k tokenKind) bool {
 	return prec > 0 || k == tokCaret || k == tokPercent
 }
 
+const comparison = "a comparison (=, !=, <, <=, >, >=)"
+
 var relops = map[tokenKind]RelOp{
 	tokEq: RelEq, tokNe: RelNe, tokLt: RelLt, tokLe: RelLe, tokGt: RelGt, tokGe: RelGe,
 }
@@ -411,7 +417,7 @@ var relops = map[tokenKind]RelOp{
 func (p *parser) relation(x Arith) Node {
 	t := p.tok()
 	if !isRelop(t.Kind) {
-		p.expected("a relational operator")
+		p.expected(comparison)
 	}
 	p.next()
 	y := p.arith()
@@ -624,8 +630,6 @@ func (p *parser) head(start Token, proto Proto) (Node, qual) {
 
 func valueWanted(q Qualifiers) string {
 	switch q.Addr {
-	case AddrHost:
-		return "a host name or address"
 	case AddrNet:
 		return "a network"
 	case AddrPort:
@@ -702,7 +706,8 @@ func (p *parser) wantNumOrID(what string) Token {
 }
 
 // keywordNode builds a Keyword from its tokens: keywords in their
-// canonical spelling, numbers in decimal, names as written.
+// canonical spelling, numbers in decimal, names without their escaping
+// backslash unless they would then read as something else.
 func keywordNode(toks ...Token) *Keyword {
 	k := &Keyword{Span: Span{toks[0].Pos, toks[len(toks)-1].End()}}
 	for _, t := range toks {
@@ -714,6 +719,8 @@ func keywordNode(toks ...Token) *Keyword {
 			}
 		} else if isRelop(t.Kind) {
 			w = relops[t.Kind].String()
+		} else if t.Kind == tokID && t.Text[0] == '\\' && !isPlainName(w) {
+			w = t.Text // "\123", "\subtype": the backslash keeps it a name
 		}
 		k.Words = append(k.Words, w)
 	}
@@ -774,4 +781,10 @@ func (p *parser) fieldValue() Node {
 	}
 	p.expected("a number or a comparison after '" + f.Text + "'")
 	return nil
+}
+
+// isPlainName reports whether w reads back as the name w.
+func isPlainName(w string) bool {
+	toks := lex(w)
+	return len(toks) == 2 && toks[0].Kind == tokID && toks[0].Text == w && toks[0].Word == w
 }

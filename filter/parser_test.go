@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -321,4 +322,325 @@ func updateCanonicalGolden(t *testing.T, rows []syntaxRow) {
 		}
 	})
 	writeGolden(t, canonicalGolden, strings.Join(lines, ""))
+}
+
+// parseTests pin the canonical String() of expressions, in the style of
+// text/template/parse: fully parenthesised, every qualifier explicit.
+var parseTests = []struct {
+	name, input, want string
+}{
+	{"empty", "", "<nil>"},
+	{"blank", " \t\n", "<nil>"},
+	{"proto", "tcp", "tcp"},
+	{"link alias", "wlan", "ether"},
+	{"escaped proto", `ether proto \ip`, `ether proto \ip`},
+	{"host", "host 10.0.0.1", "host 10.0.0.1"},
+	{"dir", "src 10.0.0.1", "src 10.0.0.1"},
+	{"src or dst", "ip src or dst host 10.0.0.1", "ip src or dst host 10.0.0.1"},
+	{"dst and src", "dst and src net 10.1", "src and dst net 10.1"},
+	{"prefix", "net 10.0.0.0/8", "net 10.0.0.0/8"},
+	{"mask", "net 10.0.0.0 mask 255.0.0.0", "net 10.0.0.0 mask 255.0.0.0"},
+	{"ipv6 prefix", "ip6 net fe80::/10", "ip6 net fe80::/10"},
+	{"mac", "ether src aa-bb-cc-dd-ee-ff", "ether src aa-bb-cc-dd-ee-ff"},
+	{"arcnet", "host $1f", "host $1f"},
+	{"port number as written", "tcp port 0x50", "tcp port 0x50"},
+	{"port in parens", "port ((80))", "port 80"},
+	{"named constant value", "port tcp-syn", "port tcp-syn"},
+	{"gateway", "gateway router", "gateway router"},
+	{"protochain", "ip6 protochain 6", "ip6 protochain 6"},
+	{"802.11 address", "wlan addr2 host 1:2:3:4:5:6", "ether addr2 host 1:2:3:4:5:6"},
+	{"ra", "wlan ra 1:2:3:4:5:6", "ether ra 1:2:3:4:5:6"},
+
+	{"and or equal precedence", "tcp or udp and icmp", "((tcp or udp) and icmp)"},
+	{"left assoc", "tcp and udp or icmp", "((tcp and udp) or icmp)"},
+	{"not binds tighter", "not tcp and udp", "(not tcp and udp)"},
+	{"not paren", "!(tcp || udp)", "not (tcp or udp)"},
+	{"double not", "not not tcp", "not not tcp"},
+	{"symbols", "tcp&&!udp||icmp", "((tcp and not udp) or icmp)"},
+
+	{"inherit host", "host a or b", "(host a or host b)"},
+	{"inherit port", "tcp port 80 or 443", "(tcp port 80 or tcp port 443)"},
+	{"inherit after not term", "not host a and b", "(not host a and host b)"},
+	{"inherit into not", "host a and not b", "(host a and not host b)"},
+	{"inherit into parens", "host a or (b or c)", "(host a or (host b or host c))"},
+	{"inherit chain", "src net 10.1 or 10.2 or 10.3", "((src net 10.1 or src net 10.2) or src net 10.3)"},
+	{"inherit number", "port 80 or (443)", "(port 80 or port 443)"},
+	{"inherit pid number first", "host a or ((80) and b)", "(host a or (host 80 and host b))"},
+	{"paren term passes outer qualifiers", "host a and (port 80) and b", "((host a and port 80) and host b)"},
+	{"paren term inside paren", "host a and ((tcp) and b)", "(host a and (tcp and host b))"},
+	{"head with pid", "port (80 or 443) and 53", "((port 80 or port 443) and port 53)"},
+	{"head with not", "host ! a", "not host a"},
+	{"inherit mask", "net 10.0.0.0 mask 255.0.0.0 or 192.168.0.0 mask 255.255.0.0",
+		"(net 10.0.0.0 mask 255.0.0.0 or net 192.168.0.0 mask 255.255.0.0)"},
+
+	{"relation", "ip[0] & 0xf != 5", "((ip[0:1] & 15) != 5)"},
+	{"load size", "tcp[2:2] = 80", "(tcp[2:2] = 80)"},
+	{"named constants", "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn",
+		"((tcp[tcpflags:1] & (tcp-syn | tcp-ack)) = tcp-syn)"},
+	{"icmp6 constant", "icmp6[icmp6type] = icmp6-echo", "(icmp6[icmp6type:1] = icmp6-echo)"},
+	{"len alias", "length >= 100", "(len >= 100)"},
+	{"arith precedence", "1 + 2 * 3 - 4 = 0", "(((1 + (2 * 3)) - 4) = 0)"},
+	{"shift below add", "len << 1 + 2 = 0", "((len << (1 + 2)) = 0)"},
+	{"or below and", "len | 1 & 2 = 0", "((len | (1 & 2)) = 0)"},
+	{"xor takes the rest", "len ^ 2 + 3 = 0", "((len ^ (2 + 3)) = 0)"},
+	{"xor takes its left operand only", "len + 2 ^ 3 * 4 = 0", "((len + (2 ^ (3 * 4))) = 0)"},
+	{"mod takes the rest", "len * 2 % 3 + 1 = 0", "((len * (2 % (3 + 1))) = 0)"},
+	{"xor right assoc", "len ^ 1 ^ 2 = 0", "((len ^ (1 ^ 2)) = 0)"},
+	{"unary minus", "-len * 2 = 0", "((-len * 2) = 0)"},
+	{"unary minus xor", "-len ^ 2 = 0", "(-(len ^ 2) = 0)"},
+	{"double minus", "--len = 0", "(--len = 0)"},
+	{"minus operand", "2 - -1 = 3", "((2 - -1) = 3)"},
+	{"paren arith", "(len + 1) * 2 = 0", "(((len + 1) * 2) = 0)"},
+	{"paren number", "(1) = 1", "(1 = 1)"},
+	{"paren relation", "(tcp[0] = 1)", "(tcp[0:1] = 1)"},
+	{"paren load", "(tcp[0]) = 1", "(tcp[0:1] = 1)"},
+	{"nested load", "ip[ip[0] & 0xf] = 1", "(ip[(ip[0:1] & 15):1] = 1)"},
+	{"number forms", "len = 010 or len = 0X1f", "((len = 8) or (len = 31))"},
+
+	{"less", "less 100", "less 100"},
+	{"greater", "greater 0x10", "greater 16"},
+	{"byte", "byte 1 == 2", "byte 1 = 2"},
+	{"byte and", "byte 3 & 4", "byte 3 & 4"},
+	{"broadcast", "broadcast", "broadcast"},
+	{"ether multicast", "ether multicast", "ether multicast"},
+	{"inbound", "inbound or outbound", "(inbound or outbound)"},
+	{"ifindex", "ifindex 2", "ifindex 2"},
+	{"vlan", "vlan and vlan 100", "(vlan and vlan 100)"},
+	{"vlan paren", "vlan (5)", "vlan 5"},
+	{"mpls", "mpls 3", "mpls 3"},
+	{"pppoed", "pppoed", "pppoed"},
+	{"pppoes", "pppoes 0x10", "pppoes 16"},
+	{"geneve", "geneve", "geneve"},
+	{"llc", "llc", "llc"},
+	{"llc type", "llc u", "llc u"},
+	{"llc rnr", "llc rulenum", "llc rnr"},
+	{"802.11 type", "wlan type mgt subtype beacon", "type mgt subtype beacon"},
+	{"802.11 subtype", "subtype probe-req", "subtype probe-req"},
+	{"802.11 dir", "direction 0x1", "dir 1"},
+	{"pf", "ifname eth0 and rulenum 3", "(on eth0 and rnr 3)"},
+	{"pf reason", "reason bad-offset", "reason bad-offset"},
+	{"atm", "lane or oamf4", "(lane or oamf4)"},
+	{"atm field", "vpi == 1", "vpi = 1"},
+	{"atm list", "vci (1 or 2 || 3)", "((vci 1 or vci 2) or vci 3)"},
+	{"ss7", "lsu or hsio > 2", "(lssu or hsio > 2)"},
+}
+
+func TestParse(t *testing.T) {
+	for _, tt := range parseTests {
+		n, err := Parse(tt.input)
+		if err != nil {
+			t.Errorf("%s: Parse(%q): %v", tt.name, tt.input, err)
+			continue
+		}
+		got := "<nil>"
+		if n != nil {
+			got = n.String()
+		}
+		if got != tt.want {
+			t.Errorf("%s: Parse(%q) = %q, want %q", tt.name, tt.input, got, tt.want)
+			continue
+		}
+		if n == nil {
+			continue
+		}
+		again, err := Parse(got)
+		if err != nil || again.String() != got {
+			t.Errorf("%s: canonical %q does not round trip: %v %v", tt.name, got, again, err)
+		}
+	}
+}
+
+// errorTests pin the position and message of errors.
+var errorTests = []struct {
+	input string
+	pos   int
+	msg   string
+}{
+	{"host and", 5, "expected a host, network or port value after 'host', found 'and'"},
+	{"host", 4, "expected a host, network or port value after 'host', found end of expression"},
+	{"port", 4, "expected a port number or name after 'port', found end of expression"},
+	{"ip proto", 8, "expected a protocol number or name after 'proto'"},
+	{"src or 1.2.3.4", 4, "after 'src', found 'or'"},
+	{"src proto 6", 4, "after 'src', found 'proto'"},
+	{"(tcp", 4, "expected ')' to close '(' at offset 0, found end of expression"},
+	{"(tcp udp)", 5, "expected ')' to close '(' at offset 0, found 'udp'"},
+	{"tcp)", 3, "unexpected ')' without a matching '('"},
+	{"and", 0, "unexpected 'and'"},
+	{"tcp and", 7, "expected a primitive after 'and', found end of expression"},
+	{"tcp or or udp", 7, "expected a primitive after 'or', found 'or'"},
+	{"not", 3, "expected a primitive after 'not', found end of expression"},
+	{"tcp udp", 4, "expected 'and' or 'or', found 'udp'"},
+	{"4294967296 = 1", 0, "number 4294967296 overflows 32 bits"},
+	{"len = 0x100000000", 6, "number 0x100000000 overflows 32 bits"},
+	{"len = 0040000000000", 6, "number 0040000000000 overflows 32 bits"},
+	{"len = 040000000000", 6, "found MAC address '040000000000'"},
+	{"len = 09", 6, "number 09 contains non-octal digit"},
+	{"ip[0:3] = 1", 5, "packet access size must be 1, 2 or 4"},
+	{"ip[0:(2)] = 1", 5, "expected a size (1, 2 or 4) after ':', found '('"},
+	{"ip[0 = 1", 5, "expected ']' to close '[' at offset 2, found '='"},
+	{"ip[0]", 5, "expected a comparison (=, !=, <, <=, >, >=), found end of expression"},
+	{"(1)", 3, "expected a comparison"},
+	{"len =", 5, "expected a number, 'len' or a packet access such as 'ip[0]', found end of expression"},
+	{"tcp and 80", 8, "missing qualifier before '80'"},
+	{"tcp and localhost", 8, "missing qualifier before 'localhost'"},
+	{"len = 1 or 10.0.0.0/8", 11, "missing qualifier before '10.0.0.0/8'"},
+	{"(host a) and b", 13, "missing qualifier before 'b'"},
+	{"host a and ((b) and c)", 13, "unexpected 'b': a value needs a qualifier such as 'host' before it"},
+	{"host a or (b and tcp)", 17, "expected a value, found 'tcp'"},
+	{"1.2.3.4", 0, "unexpected IPv4 address '1.2.3.4'"},
+	{"host 1:2:3", 5, "bogus ethernet address 1:2:"},
+	{"host ::1.02.3.4", 5, "bogus IPv6 address ::1.02.3.4"},
+	{"tcp @", 4, "unexpected character '@'"},
+	{"host é", 5, "unexpected character 'é'"},
+	{"tcp\vudp", 3, "unexpected character '\\v'"},
+	{"host \\", 5, "unexpected character '\\\\'"},
+	{"net 10.0.0.0/", 13, "expected a prefix length after '/'"},
+	{"net 10.0.0.0 mask", 17, "expected a dotted netmask after 'mask'"},
+	{"net 10 mask 255.0.0.0", 7, "expected 'and' or 'or', found 'mask'"},
+	{"less", 4, "expected a length after 'less'"},
+	{"less (10)", 5, "expected a length after 'less', found '('"},
+	{"byte 1 + 2", 7, "expected one of '=', '<', '>', '&', '|' after 'byte 1'"},
+	{"vlan (tcp)", 6, "expected a number after 'vlan', found 'tcp'"},
+	{"on 1", 3, "expected a name after 'on', found number '1'"},
+	{"subtype 8", 8, "expected an 802.11 subtype name after 'subtype'"},
+	{"vpi (1 and 2)", 7, "expected ')' to close '(' at offset 4, found 'and'"},
+	{"llc 1", 4, "expected 'and' or 'or', found number '1'"},
+	{"host 1.1.1.1 or ((2.2.2.2))", 18, "unexpected IPv4 address '2.2.2.2'"},
+	{"(tcp and 1.2.3.4 @", 9, "missing qualifier before '1.2.3.4'"},
+	{"(host a and 1.2.3.4 @", 20, "unexpected character '@'"},
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tt := range errorTests {
+		n, err := Parse(tt.input)
+		if err == nil {
+			t.Errorf("Parse(%q) = %v, want error %q", tt.input, n, tt.msg)
+			continue
+		}
+		e, ok := err.(*Error)
+		if !ok {
+			t.Errorf("Parse(%q): error %T, want *Error", tt.input, err)
+			continue
+		}
+		if e.Pos != tt.pos || !strings.Contains(e.Msg, tt.msg) || e.Expr != tt.input {
+			t.Errorf("Parse(%q): error at %d %q, want at %d %q", tt.input, e.Pos, e.Msg, tt.pos, tt.msg)
+		}
+		if !strings.HasPrefix(err.Error(), "filter: ") {
+			t.Errorf("Parse(%q): %q lacks the package prefix", tt.input, err)
+		}
+	}
+}
+
+func TestErrorCaret(t *testing.T) {
+	_, err := Parse("tcp and\thost")
+	e := err.(*Error)
+	if want := "tcp and\thost\n       \t    ^"; e.Caret() != want {
+		t.Errorf("Caret() = %q, want %q", e.Caret(), want)
+	}
+}
+
+func mustParse(t *testing.T, expr string) Node {
+	t.Helper()
+	n, err := Parse(expr)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", expr, err)
+	}
+	return n
+}
+
+func TestInheritedPrimitives(t *testing.T) {
+	n := mustParse(t, "tcp src port 80 or (http and 0x1bb)")
+	or := n.(*Or)
+	first := or.X.(*Primitive)
+	want := Qualifiers{Proto: ProtoTCP, Dir: DirSrc, Addr: AddrPort}
+	if first.Q != want || first.Inherited || first.Span != (Span{0, 15}) || first.ValuePos != 13 {
+		t.Errorf("first primitive = %+v", first)
+	}
+	and := or.Y.(*And)
+	name, num := and.X.(*Primitive), and.Y.(*Primitive)
+	if name.Q != want || !name.Inherited || name.Value != (Value{Kind: ValueName, Text: "http", Prefix: -1}) {
+		t.Errorf("inherited name = %+v", name)
+	}
+	if num.Q != want || !num.Inherited || num.Value != (Value{Kind: ValueNumber, Text: "0x1bb", Number: 443, Prefix: -1}) {
+		t.Errorf("inherited number = %+v", num)
+	}
+	if num.Span != (Span{29, 34}) {
+		t.Errorf("inherited span = %v, want {29 34}", num.Span)
+	}
+}
+
+func TestValues(t *testing.T) {
+	tests := []struct {
+		input string
+		want  Value
+	}{
+		{`proto \tcp`, Value{Kind: ValueName, Text: "tcp", Escaped: true, Prefix: -1}},
+		{"host 10.1", Value{Kind: ValueHost, Text: "10.1", Prefix: -1}},
+		{"net 10.0.0.0/8", Value{Kind: ValueHost, Text: "10.0.0.0", Prefix: 8}},
+		{"net 10.0.0.0 mask 255.0.0.0", Value{Kind: ValueHost, Text: "10.0.0.0", Prefix: -1, Mask: "255.0.0.0"}},
+		{"net fe80::/10", Value{Kind: ValueHost6, Text: "fe80::", Prefix: 10}},
+		{"host ::ffff:1.2.3.4", Value{Kind: ValueHost6, Text: "::ffff:1.2.3.4", Prefix: -1}},
+		{"ether host 0011.2233.4455", Value{Kind: ValueMAC, Text: "0011.2233.4455", Prefix: -1}},
+		{"ether host 001122334455", Value{Kind: ValueMAC, Text: "001122334455", Prefix: -1}},
+		{"host $1f", Value{Kind: ValueArcnet, Text: "$1f", Prefix: -1}},
+		{"port tcp-syn", Value{Kind: ValueNumber, Text: "tcp-syn", Number: 2, Prefix: -1}},
+		{"host 1.2.3.4.5", Value{Kind: ValueName, Text: "1.2.3.4.5", Prefix: -1}},
+	}
+	for _, tt := range tests {
+		p, ok := mustParse(t, tt.input).(*Primitive)
+		if !ok || p.Value != tt.want {
+			t.Errorf("Parse(%q) value = %+v, want %+v", tt.input, p, tt.want)
+		}
+	}
+}
+
+func TestArithNodes(t *testing.T) {
+	c := mustParse(t, "tcp[tcpflags:2] & 0x12 != icmp-echo").(*Compare)
+	b := c.X.(*Binary)
+	load := b.X.(*Load)
+	if c.Op != RelNe || b.Op != OpAnd || load.Proto != ProtoTCP || load.Size != 2 || !load.SizeGiven {
+		t.Errorf("compare = %+v, binary %+v, load %+v", c, b, load)
+	}
+	if idx := load.Index.(*Num); idx.V != 13 || idx.Name != "tcpflags" {
+		t.Errorf("index = %+v", idx)
+	}
+	if y := c.Y.(*Num); y.V != 8 || y.Name != "icmp-echo" || y.Span != (Span{26, 35}) {
+		t.Errorf("rhs = %+v", y)
+	}
+	if n := b.Y.(*Num); n.V != 0x12 || n.Name != "" {
+		t.Errorf("mask = %+v", n)
+	}
+	if l := mustParse(t, "ip[0] = 1").(*Compare).X.(*Load); l.Size != 1 || l.SizeGiven {
+		t.Errorf("default size load = %+v", l)
+	}
+	if _, ok := mustParse(t, "len - 1 < -2").(*Compare).Y.(*Neg); !ok {
+		t.Errorf("want unary minus on the right")
+	}
+}
+
+func TestOtherNodes(t *testing.T) {
+	tests := []struct {
+		input string
+		want  Node
+	}{
+		{"ip broadcast", &Broadcast{Span{0, 12}, ProtoIP}},
+		{"multicast", &Multicast{Span{0, 9}, ProtoDefault}},
+		{"greater 0x40", &Length{Span{0, 12}, true, 64}},
+		{"byte 2 | 1", &ByteOp{Span{0, 10}, 2, '|', 1}},
+		{"outbound", &Direction{Span{0, 8}, true}},
+		{"ifindex 7", &Ifindex{Span{0, 9}, 7}},
+		{"vlan (100)", &Encap{Span{0, 10}, "vlan", true, 100}},
+		{"pppoed", &Encap{Span{0, 6}, "pppoed", false, 0}},
+		{"ip6", &ProtoAbbrev{Span{0, 3}, ProtoIPv6}},
+		{"es-is", &ProtoAbbrev{Span{0, 5}, ProtoESIS}},
+		{"type data subtype 0x08", &Keyword{Span{0, 22}, []string{"type", "data", "subtype", "8"}, true, 8}},
+		{"ruleset web", &Keyword{Span{0, 11}, []string{"rset", "web"}, false, 0}},
+		{"sio <= 3", &Keyword{Span{0, 8}, []string{"sio", "<=", "3"}, true, 3}},
+		{"llc", &Keyword{Span{0, 3}, []string{"llc"}, false, 0}},
+	}
+	for _, tt := range tests {
+		if got := mustParse(t, tt.input); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Parse(%q) = %#v, want %#v", tt.input, got, tt.want)
+		}
+	}
 }
