@@ -99,7 +99,12 @@ func (n *Load) String() string {
 }
 
 func (n *Binary) String() string {
-	return "(" + n.X.String() + " " + n.Op.String() + " " + n.Y.String() + ")"
+	x := n.X.String()
+	if _, neg := n.X.(*Neg); neg && (n.Op == OpXor || n.Op == OpMod) {
+		// "-a ^ b" reads as -(a ^ b): '^' and '%' take the operand before them.
+		x = "(" + x + ")"
+	}
+	return "(" + x + " " + n.Op.String() + " " + n.Y.String() + ")"
 }
 
 func (n *Neg) String() string { return "-" + n.X.String() }

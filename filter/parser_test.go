@@ -389,6 +389,8 @@ var parseTests = []struct {
 	{"unary minus", "-len * 2 = 0", "((-len * 2) = 0)"},
 	{"unary minus xor", "-len ^ 2 = 0", "(-(len ^ 2) = 0)"},
 	{"double minus", "--len = 0", "(--len = 0)"},
+	{"negated operand of xor", "(-len) ^ 2 = 0", "(((-len) ^ 2) = 0)"},
+	{"negated operand of mod", "(-len) % 2 * 3 = 0", "(((-len) % (2 * 3)) = 0)"},
 	{"minus operand", "2 - -1 = 3", "((2 - -1) = 3)"},
 	{"paren arith", "(len + 1) * 2 = 0", "(((len + 1) * 2) = 0)"},
 	{"paren number", "(1) = 1", "(1 = 1)"},
