@@ -328,8 +328,8 @@ func (p *parser) id(ctx qual) Node {
 
 func numNode(t Token) *Num {
 	n := &Num{Span: Span{t.Pos, t.End()}, V: t.Num}
-	if t.Word != t.Text || !isDigit(t.Text[0]) {
-		n.Name = t.Text
+	if !isDigit(t.Text[0]) {
+		n.Name = t.Text // a named constant
 	}
 	return n
 }
