@@ -27,12 +27,12 @@ const (
 
 // lex splits expr into tokens, ending with tokEOF, or with tokIllegal at
 // the first lexical error.
-func lex(expr string) []Token {
-	var toks []Token
+func lex(expr string) []token {
+	var toks []token
 	for pos := 0; ; {
 		tok, n := scan(expr, pos)
 		if n == 0 {
-			toks = append(toks, Token{Kind: tokEOF, Pos: len(expr)})
+			toks = append(toks, token{Kind: tokEOF, Pos: len(expr)})
 			return toks
 		}
 		pos += n
@@ -48,9 +48,9 @@ func lex(expr string) []Token {
 
 // scan reads the token at pos; n is its length including, for
 // whitespace (returned as tokEOF), nothing else. n is 0 at the end.
-func scan(s string, pos int) (tok Token, n int) {
+func scan(s string, pos int) (tok token, n int) {
 	if pos >= len(s) {
-		return Token{}, 0
+		return token{}, 0
 	}
 	rest := s[pos:]
 	best, rule := 0, ruleAny
@@ -86,7 +86,7 @@ func scan(s string, pos int) (tok Token, n int) {
 		best = 1
 	}
 	text := rest[:best]
-	tok = Token{Pos: pos, Text: text, Word: text}
+	tok = token{Pos: pos, Text: text, Word: text}
 	switch rule {
 	case ruleSpace:
 		tok.Kind = tokEOF

@@ -8,7 +8,7 @@ import (
 
 // tokString renders tokens compactly: kind:text, with the value of
 // numbers and the canonical word of keywords when they differ.
-func tokString(toks []Token) string {
+func tokString(toks []token) string {
 	var parts []string
 	for _, t := range toks {
 		s := fmt.Sprintf("%s:%s", kindName(t.Kind), t.Text)

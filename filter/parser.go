@@ -84,20 +84,20 @@ type unit struct {
 
 type parser struct {
 	src  string
-	toks []Token
+	toks []token
 	i    int
 }
 
-func (p *parser) tok() Token { return p.toks[p.i] }
+func (p *parser) tok() token { return p.toks[p.i] }
 
-func (p *parser) peek(k int) Token {
+func (p *parser) peek(k int) token {
 	if p.i+k < len(p.toks) {
 		return p.toks[p.i+k]
 	}
 	return p.toks[len(p.toks)-1]
 }
 
-func (p *parser) next() Token {
+func (p *parser) next() token {
 	t := p.toks[p.i]
 	if t.Kind != tokEOF && t.Kind != tokIllegal {
 		p.i++
@@ -133,14 +133,14 @@ func (p *parser) expected(what string) {
 	p.fail(p.tok().Pos, "expected %s, found %s", what, p.tok().describe())
 }
 
-func (p *parser) want(kind tokenKind, what string) Token {
+func (p *parser) want(kind tokenKind, what string) token {
 	if p.tok().Kind != kind {
 		p.expected(what)
 	}
 	return p.next()
 }
 
-func (p *parser) closeParen(open Token) {
+func (p *parser) closeParen(open token) {
 	if p.tok().Kind != tokRParen {
 		p.fail(p.tok().Pos, "expected ')' to close '(' at offset %d, found %s",
 			open.Pos, p.tok().describe())
@@ -167,7 +167,7 @@ func (p *parser) exprRest(x Node, q qual) (Node, qual) {
 	return x, q
 }
 
-func combine(op Token, x, y Node) Node {
+func combine(op token, x, y Node) Node {
 	span := Span{x.Pos(), y.End()}
 	if op.Kind == tokAnd {
 		return &And{span, x, y}
@@ -293,7 +293,7 @@ func (p *parser) paren(ctx qual, allowed allow) unit {
 }
 
 // parenArith finishes "(narth)" or "(arth relop arth ...)".
-func (p *parser) parenArith(open Token, a Arith, ctx qual, inner allow) unit {
+func (p *parser) parenArith(open token, a Arith, ctx qual, inner allow) unit {
 	if p.tok().Kind == tokRParen && inner&allowArith != 0 {
 		p.next()
 		return unit{kind: unitArith, arith: a}
@@ -326,7 +326,7 @@ func (p *parser) id(ctx qual) Node {
 	return x
 }
 
-func numNode(t Token) *Num {
+func numNode(t token) *Num {
 	n := &Num{Span: Span{t.Pos, t.End()}, V: t.Num}
 	if !isDigit(t.Text[0]) {
 		n.Name = t.Text // a named constant
@@ -581,7 +581,7 @@ var addrQuals = map[tokenKind]Addr{
 
 // head parses "[pqual] dqual [aqual]", "[pqual] aqual", "[pqual] proto",
 // "[pqual] protochain" or "[pqual] gateway", then the id they qualify.
-func (p *parser) head(start Token, proto Proto) (Node, qual) {
+func (p *parser) head(start token, proto Proto) (Node, qual) {
 	q := Qualifiers{Proto: proto}
 	switch t := p.next(); t.Kind {
 	case tokSrc, tokDst:
@@ -698,7 +698,7 @@ func (p *parser) other() Node {
 	return nil
 }
 
-func (p *parser) wantNumOrID(what string) Token {
+func (p *parser) wantNumOrID(what string) token {
 	if k := p.tok().Kind; k != tokNum && k != tokID {
 		p.expected(what)
 	}
@@ -708,7 +708,7 @@ func (p *parser) wantNumOrID(what string) Token {
 // keywordNode builds a Keyword from its tokens: keywords in their
 // canonical spelling, numbers in decimal, names without their escaping
 // backslash unless they would then read as something else.
-func keywordNode(toks ...Token) *Keyword {
+func keywordNode(toks ...token) *Keyword {
 	k := &Keyword{Span: Span{toks[0].Pos, toks[len(toks)-1].End()}}
 	for _, t := range toks {
 		w := t.Word
@@ -774,7 +774,7 @@ func (p *parser) fieldValue() Node {
 		var x Node = keywordNode(f, p.want(tokNum, "a number"))
 		for p.tok().Kind == tokOr {
 			p.next()
-			x = combine(Token{Kind: tokOr}, x, keywordNode(f, p.want(tokNum, "a number after 'or'")))
+			x = combine(token{Kind: tokOr}, x, keywordNode(f, p.want(tokNum, "a number after 'or'")))
 		}
 		p.closeParen(open)
 		return x

@@ -9,7 +9,7 @@ type tokenKind int
 
 const (
 	tokEOF     tokenKind = iota
-	tokIllegal           // a lexical error; Token.Err says why
+	tokIllegal           // a lexical error; token.Err says why
 
 	// Values.
 	tokID   // a name, or "\name"
@@ -46,10 +46,10 @@ const (
 	tokGe
 
 	// Qualifiers.
-	tokPname // a protocol name; Token.Proto says which
+	tokPname // a protocol name; token.Proto says which
 	tokSrc
 	tokDst
-	tokAddrQual // addr1..addr4, ra, ta; Token.Dir says which
+	tokAddrQual // addr1..addr4, ra, ta; token.Dir says which
 	tokHost
 	tokNet
 	tokMask
@@ -87,8 +87,8 @@ const (
 	tokMtp3Field    // sio, opc, dpc, sls, hsio, hopc, hdpc, hsls
 )
 
-// Token is one lexical token of an expression.
-type Token struct {
+// token is one lexical token of an expression.
+type token struct {
 	Kind tokenKind
 	Pos  int    // byte offset of the first byte
 	Text string // the source text
@@ -103,10 +103,10 @@ type Token struct {
 }
 
 // End returns the offset just past the token.
-func (t Token) End() int { return t.Pos + len(t.Text) }
+func (t token) End() int { return t.Pos + len(t.Text) }
 
 // describe names the token for error messages: "'and'", "end of expression".
-func (t Token) describe() string {
+func (t token) describe() string {
 	switch t.Kind {
 	case tokEOF:
 		return "end of expression"
