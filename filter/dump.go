@@ -44,7 +44,7 @@ func Dump(p Program, f DumpFormat) string {
 // "(000) ldh      [12]", jumps with absolute targets.
 func Image(ins Instruction, i int) string {
 	op, operand := mnemonic(ins, i)
-	if Class(ins.Op) == ClassJmp && ins.Op != opJa {
+	if Class(ins.Op) == ClassJmp && ins.Op&0xf0 != JmpJa {
 		return fmt.Sprintf("(%03d) %-8s %-16s jt %d\tjf %d", i, op, operand, i+1+int(ins.Jt), i+1+int(ins.Jf))
 	}
 	return fmt.Sprintf("(%03d) %-8s %s", i, op, operand)
