@@ -3,7 +3,6 @@ package filter
 import (
 	"errors"
 	"math/rand"
-	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -96,7 +95,7 @@ func TestKernelAgreesOnRandomPrograms(t *testing.T) {
 func randomEdgeProgram(rng *rand.Rand) Program {
 	n := 1 + rng.Intn(12)
 	p := make(Program, n)
-	ops := validOpcodes()
+	ops := validOpcodesSorted()
 	for i := range p {
 		ins := Instruction{Op: ops[rng.Intn(len(ops))], Jt: uint8(rng.Intn(4)), Jf: uint8(rng.Intn(4)), K: uint32(rng.Intn(4))}
 		switch rng.Intn(12) {
@@ -113,14 +112,4 @@ func randomEdgeProgram(rng *rand.Rand) Program {
 		p[n-1] = Instruction{Op: []uint16{opRetK, opRetA}[rng.Intn(2)]}
 	}
 	return p
-}
-
-// validOpcodes lists the opcodes the kernel knows.
-func validOpcodes() []uint16 {
-	var ops []uint16
-	for op := range vmOps {
-		ops = append(ops, op)
-	}
-	slices.Sort(ops) // reproducible despite map order
-	return ops
 }

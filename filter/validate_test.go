@@ -2,6 +2,7 @@ package filter
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -175,4 +176,15 @@ func TestNewVMRules(t *testing.T) {
 			t.Errorf("refused program %d: NewVM accepted %v", i, p)
 		}
 	}
+}
+
+// validOpcodesSorted lists the opcodes the kernel knows, in a reproducible
+// order for random program generators.
+func validOpcodesSorted() []uint16 {
+	var ops []uint16
+	for op := range vmOps {
+		ops = append(ops, op)
+	}
+	slices.Sort(ops)
+	return ops
 }

@@ -431,3 +431,22 @@ func tcpdumpSelects(tcpdump, file, expr string, optimized bool) ([]int, error) {
 	}
 	return idx, nil
 }
+
+// FuzzDecodedVM runs arbitrary programs: Run must never panic, and on
+// every program NewVM accepts the decoded VM must return what Run does.
+func FuzzDecodedVM(f *testing.F) {
+	f.Add(byte(20), encodeProgram(benchProgram), benchPacket(), uint16(74))
+	f.Add(byte(3), encodeProgram(Program{stmt(opLdImm, 0), stmt(opJa, 0xfffffffe), ret(1)}), []byte{}, uint16(0))
+	f.Add(byte(4), encodeProgram(Program{stmt(opLdB, 0), jump(opJgeK, 2, 0, 1), ret(1), retA}), []byte{3}, uint16(9))
+	f.Fuzz(func(t *testing.T, n byte, code, data []byte, wireLen uint16) {
+		p := decodeProgram(code, int(n)%64)
+		got := Run(p, data, int(wireLen))
+		vm, err := NewVM(p)
+		if err != nil {
+			return
+		}
+		if v := vm.Run(data, int(wireLen)); v != got {
+			t.Fatalf("VM.Run = %d, Run = %d\npacket % x\n%s", v, got, data, Dump(p, DumpAssembly))
+		}
+	})
+}
