@@ -46,7 +46,7 @@ func opcodeSamples() []string {
 		for off := uint32(0); off <= 68; off += 4 {
 			lines = append(lines, fmt.Sprintf("%d 0 0 %d 1", op, ancillaryBase+off))
 		}
-		lines = append(lines, fmt.Sprintf("%d 0 0 %d 1", op, ancillaryBase+2), fmt.Sprintf("%d 0 0 %d 1", op, 0xfff00000))
+		lines = append(lines, fmt.Sprintf("%d 0 0 %d 1", op, ancillaryBase+2), fmt.Sprintf("%d 0 0 %d 1", op, uint32(0xfff00000)))
 	}
 	lines = append(lines, "256 0 0 0 0", "65535 1 1 1 1")
 	return lines

@@ -21,7 +21,7 @@ func programError(index int, format string, args ...any) *ProgramError {
 
 // ancillaryBase is the kernel's SKF_AD_OFF: absolute loads from here on
 // read socket metadata rather than packet bytes.
-const ancillaryBase = 0xfffff000
+const ancillaryBase uint32 = 0xfffff000
 
 // ancillaryNames are the kernel's SKF_AD_* offsets from ancillaryBase (up
 // to SKF_AD_VLAN_TPID), named as libpcap's bpf_image prints them.
