@@ -17,17 +17,17 @@ const (
 
 // Dump renders p exactly as tcpdump 4.99 (libpcap 1.10's bpf_dump) prints
 // it in the given format, one line per instruction, each ending in a
-// newline. An unknown format dumps as DumpAssembly, as bpf_dump does for
-// option 1 and below.
+// newline. Like bpf_dump's option count, formats above DumpDecimal dump as
+// DumpDecimal and those below DumpC as DumpAssembly.
 func Dump(p Program, f DumpFormat) string {
 	var b strings.Builder
-	switch f {
-	case DumpDecimal:
+	switch {
+	case f >= DumpDecimal:
 		fmt.Fprintf(&b, "%d\n", len(p))
 		for _, ins := range p {
 			fmt.Fprintf(&b, "%d %d %d %d\n", ins.Op, ins.Jt, ins.Jf, ins.K)
 		}
-	case DumpC:
+	case f == DumpC:
 		for _, ins := range p {
 			fmt.Fprintf(&b, "{ 0x%x, %d, %d, 0x%08x },\n", ins.Op, ins.Jt, ins.Jf, ins.K)
 		}

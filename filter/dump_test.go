@@ -122,6 +122,8 @@ func TestDumpFormats(t *testing.T) {
 			"{ 0x16, 0, 0, 0x00000000 },\n" +
 			"{ 0x6, 0, 0, 0x00040000 },\n"},
 		{DumpDecimal, "5\n40 0 0 12\n21 0 2 2048\n80 0 0 14\n22 0 0 0\n6 0 0 262144\n"},
+		// tcpdump -dddd counts as -ddd.
+		{DumpDecimal + 1, "5\n40 0 0 12\n21 0 2 2048\n80 0 0 14\n22 0 0 0\n6 0 0 262144\n"},
 	}
 	for _, tt := range tests {
 		if got := Dump(p, tt.format); got != tt.want {

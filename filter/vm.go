@@ -74,12 +74,13 @@ const maxBackwardJumps = 1 << 16
 // Registers and scratch memory start at zero. A load reaching past the
 // captured bytes rejects, as does division or modulo by zero, an unknown
 // opcode, a jump or scratch index out of range, and running off the end of
-// the program (so an empty program rejects). As in libpcap, "ja" takes a
-// signed offset: backward jumps run (tcpdump's "protochain" needs them),
-// up to maxBackwardJumps per packet; a jump to itself rejects. Shifts by 32 or more yield 0,
-// as libpcap's bpf_filter and Go do; the kernel masks the shift count
-// instead, and refuses constant shifts of 32 or more (see Validate), which
-// libpcap's compiler never emits.
+// the program (so an empty program rejects).
+//
+// As in libpcap, "ja" takes a signed offset: backward jumps run (tcpdump's
+// "protochain" needs them), up to maxBackwardJumps per packet; a jump to
+// itself rejects. Shifts by 32 or more yield 0, as in libpcap's bpf_filter
+// and Go; the kernel masks the count instead, but it refuses constant
+// shifts of 32 or more (see Validate) and libpcap never emits them.
 // Ancillary loads (offsets from 0xfffff000, the kernel's SKF_AD_OFF) read
 // nothing offline and reject, as in libpcap.
 //

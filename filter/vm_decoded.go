@@ -219,7 +219,7 @@ func (vm *VM) Run(data []byte, wireLen int) uint32 {
 				return 0
 			}
 			x = (x & 0xf) << 2
-		// Validate keeps scratch indexes below MemWords; the mask spares a
+		// NewVM keeps scratch indexes below MemWords; the mask spares a
 		// bounds check.
 		case vmLdMem:
 			a = mem[ins.k&(MemWords-1)]
@@ -237,7 +237,7 @@ func (vm *VM) Run(data []byte, wireLen int) uint32 {
 		case vmMulK:
 			a *= ins.k
 		case vmDivK:
-			a /= ins.k // Validate refuses a zero constant
+			a /= ins.k // NewVM refuses a zero constant
 		case vmModK:
 			a %= ins.k
 		case vmAndK:
