@@ -1,0 +1,94 @@
+package pcap
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// inputBufferSize is the size of the reads issued to the underlying reader;
+// big reads keep system calls rare when filtering large files.
+const inputBufferSize = 1 << 20
+
+// input is a forward-only buffered view of a byte stream that knows the file
+// offset of every byte. Slices it hands out stay valid until the next call
+// to ensure, so packets are returned without copying.
+type input struct {
+	r      io.Reader
+	buf    []byte
+	start  int   // first unread byte in buf
+	end    int   // one past the last buffered byte
+	offset int64 // file offset of buf[start]
+	eof    bool
+}
+
+func newInput(r io.Reader) *input {
+	return &input{r: r}
+}
+
+// ensure buffers at least n bytes if the stream holds them and returns how
+// many are buffered (at most n). A short count means the stream ended; err
+// is set only for read failures other than the end of the stream. The
+// buffer grows no faster than the data that actually arrives, so a lying
+// length field cannot make it allocate much more than the file holds.
+func (in *input) ensure(n int) (int, error) {
+	for in.end-in.start < n {
+		if in.eof {
+			return in.end - in.start, nil
+		}
+		if err := in.fill(n); err != nil {
+			return in.end - in.start, err
+		}
+	}
+	return n, nil
+}
+
+// fill makes room for more data and reads once.
+func (in *input) fill(n int) error {
+	if in.buf == nil {
+		in.buf = make([]byte, inputBufferSize)
+	}
+	if in.end == len(in.buf) || in.start > 0 && len(in.buf)-in.start < n {
+		in.makeRoom(n)
+	}
+	for range 100 {
+		got, err := in.r.Read(in.buf[in.end:])
+		in.end += got
+		if errors.Is(err, io.EOF) {
+			in.eof = true
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("pcap: reading: %w", err)
+		}
+		if got > 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("pcap: reading: %w", io.ErrNoProgress)
+}
+
+// makeRoom moves the unread bytes to the front of the buffer, or, when the
+// buffer is full of them, doubles it (but not past n, the size needed).
+func (in *input) makeRoom(n int) {
+	unread := in.end - in.start
+	if unread == len(in.buf) {
+		grown := make([]byte, min(n, 2*len(in.buf)))
+		copy(grown, in.buf[in.start:in.end])
+		in.buf = grown
+	} else {
+		copy(in.buf, in.buf[in.start:in.end])
+	}
+	in.start, in.end = 0, unread
+}
+
+// peek returns the next n buffered bytes; ensure(n) must have returned n.
+func (in *input) peek(n int) []byte {
+	return in.buf[in.start : in.start+n : in.start+n]
+}
+
+// consume marks n buffered bytes as read.
+func (in *input) consume(n int) {
+	in.start += n
+	in.offset += int64(n)
+}
