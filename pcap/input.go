@@ -6,9 +6,13 @@ import (
 	"io"
 )
 
-// inputBufferSize is the size of the reads issued to the underlying reader;
-// big reads keep system calls rare when filtering large files.
-const inputBufferSize = 1 << 20
+// The buffer starts small, so opening many small files is cheap, and
+// doubles each time a stream has gone through all of it, up to
+// maxInputBufferSize: big reads keep system calls rare on large files.
+const (
+	initialInputBufferSize = 8 << 10
+	maxInputBufferSize     = 1 << 20
+)
 
 // input is a forward-only buffered view of a byte stream that knows the file
 // offset of every byte. Slices it hands out stay valid until the next call
@@ -32,6 +36,13 @@ func newInput(r io.Reader) *input {
 // buffer grows no faster than the data that actually arrives, so a lying
 // length field cannot make it allocate much more than the file holds.
 func (in *input) ensure(n int) (int, error) {
+	if in.end-in.start >= n { // the common case, inlined
+		return n, nil
+	}
+	return in.ensureSlow(n)
+}
+
+func (in *input) ensureSlow(n int) (int, error) {
 	for in.end-in.start < n {
 		if in.eof {
 			return in.end - in.start, nil
@@ -46,7 +57,7 @@ func (in *input) ensure(n int) (int, error) {
 // fill makes room for more data and reads once.
 func (in *input) fill(n int) error {
 	if in.buf == nil {
-		in.buf = make([]byte, inputBufferSize)
+		in.buf = make([]byte, initialInputBufferSize)
 	}
 	if in.end == len(in.buf) || in.start > 0 && len(in.buf)-in.start < n {
 		in.makeRoom(n)
@@ -68,16 +79,23 @@ func (in *input) fill(n int) error {
 	return fmt.Errorf("pcap: reading: %w", io.ErrNoProgress)
 }
 
-// makeRoom moves the unread bytes to the front of the buffer, or, when the
-// buffer is full of them, doubles it (but not past n, the size needed).
+// makeRoom moves the unread bytes to the front of the buffer, growing it
+// when it is full of them (but not past n, the size needed) or when a long
+// stream has gone through it.
 func (in *input) makeRoom(n int) {
-	unread := in.end - in.start
-	if unread == len(in.buf) {
-		grown := make([]byte, min(n, 2*len(in.buf)))
+	unread, size := in.end-in.start, len(in.buf)
+	switch {
+	case unread == size:
+		size = min(n, 2*size)
+	case size < maxInputBufferSize:
+		size *= 2
+	}
+	if size == len(in.buf) {
+		copy(in.buf, in.buf[in.start:in.end])
+	} else {
+		grown := make([]byte, size)
 		copy(grown, in.buf[in.start:in.end])
 		in.buf = grown
-	} else {
-		copy(in.buf, in.buf[in.start:in.end])
 	}
 	in.start, in.end = 0, unread
 }

@@ -123,19 +123,19 @@ func (r *Reader) startClassic() error {
 }
 
 // readClassic reads one record.
-func (r *Reader) readClassic() ([]byte, CaptureInfo, error) {
+func (r *Reader) readClassic(ci *CaptureInfo) ([]byte, error) {
 	st, in := &r.pcap, r.in
 	at := in.offset
 	hl := st.recordLength
 	n, err := in.ensure(hl)
 	if err != nil {
-		return nil, CaptureInfo{}, err
+		return nil, err
 	}
 	if n < hl {
 		if n == 0 {
-			return nil, CaptureInfo{}, io.EOF
+			return nil, io.EOF
 		}
-		return nil, CaptureInfo{}, formatErrorf(at, "truncated record header")
+		return nil, formatErrorf(at, "truncated record header")
 	}
 	h := in.peek(hl)
 	sec, frac := st.order.u32(h[0:]), st.order.u32(h[4:])
@@ -144,14 +144,14 @@ func (r *Reader) readClassic() ([]byte, CaptureInfo, error) {
 		caplen, wireLength = wireLength, caplen
 	}
 	if caplen > st.maxCaplen {
-		return nil, CaptureInfo{}, formatErrorf(at, "capture length %d larger than maximum %d", caplen, st.maxCaplen)
+		return nil, formatErrorf(at, "capture length %d larger than maximum %d", caplen, st.maxCaplen)
 	}
 	total := hl + int(caplen)
 	if n, err = in.ensure(total); err != nil {
-		return nil, CaptureInfo{}, err
+		return nil, err
 	}
 	if n < total {
-		return nil, CaptureInfo{}, formatErrorf(at, "truncated packet data (wanted %d bytes, %d present)", caplen, n-hl)
+		return nil, formatErrorf(at, "truncated packet data (wanted %d bytes, %d present)", caplen, n-hl)
 	}
 	data := in.peek(total)[hl:]
 	in.consume(total)
@@ -162,10 +162,11 @@ func (r *Reader) readClassic() ([]byte, CaptureInfo, error) {
 	if !st.nanoseconds {
 		nsec *= 1000
 	}
-	return data, CaptureInfo{
+	*ci = CaptureInfo{
 		Timestamp:     time.Unix(int64(sec), nsec),
 		CaptureLength: len(data),
 		Length:        int(wireLength),
 		LinkType:      st.linkType,
-	}, nil
+	}
+	return data, nil
 }

@@ -75,13 +75,22 @@ type ngState struct {
 // ends before any interface is read as a file without packets.
 func (r *Reader) startPcapng() error {
 	r.pcapn.maxBlockLength = defaultMaxBlockLength
-	// No packet is skipped here: a packet block before any interface is
-	// an error.
 	for len(r.pcapn.interfaces) == 0 {
-		if _, _, _, err := r.readBlock(); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
+		blockType, body, at, err := r.nextBlock()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if isPacketBlock(blockType) {
+			// Without an interface this is an error, which the packet
+			// parser words; no packet is skipped.
+			_, err = r.packetBlock(blockType, body, at, &CaptureInfo{})
+		} else {
+			err = r.metadataBlock(blockType, body, at)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -90,40 +99,49 @@ func (r *Reader) startPcapng() error {
 }
 
 // readPcapng reads blocks up to the next packet.
-func (r *Reader) readPcapng() ([]byte, CaptureInfo, error) {
+func (r *Reader) readPcapng(ci *CaptureInfo) ([]byte, error) {
 	for {
-		data, ci, isPacket, err := r.readBlock()
-		if err != nil || isPacket {
-			return data, ci, err
+		blockType, body, at, err := r.nextBlock()
+		if err != nil {
+			return nil, err
+		}
+		if blockType == blockTypeEnhancedPacket { // the common case first
+			return r.enhancedPacket(body, at, ci)
+		}
+		if isPacketBlock(blockType) {
+			return r.packetBlock(blockType, body, at, ci)
+		}
+		if err := r.metadataBlock(blockType, body, at); err != nil {
+			return nil, err
 		}
 	}
 }
 
-// readBlock reads one block and acts on it; isPacket tells whether it
-// carried a packet.
-func (r *Reader) readBlock() (data []byte, ci CaptureInfo, isPacket bool, err error) {
-	blockType, body, at, err := r.nextBlock()
-	if err != nil {
-		return nil, ci, false, err
-	}
+func isPacketBlock(blockType uint32) bool {
+	return blockType == blockTypeEnhancedPacket || blockType == blockTypeSimplePacket || blockType == blockTypeObsoletePacket
+}
+
+func (r *Reader) packetBlock(blockType uint32, body []byte, at int64, ci *CaptureInfo) ([]byte, error) {
 	switch blockType {
 	case blockTypeEnhancedPacket:
-		data, ci, err = r.enhancedPacket(body, at)
-		return data, ci, true, err
+		return r.enhancedPacket(body, at, ci)
 	case blockTypeSimplePacket:
-		data, ci, err = r.simplePacket(body, at)
-		return data, ci, true, err
-	case blockTypeObsoletePacket:
-		data, ci, err = r.obsoletePacket(body, at)
-		return data, ci, true, err
+		return r.simplePacket(body, at, ci)
+	}
+	return r.obsoletePacket(body, at, ci)
+}
+
+// metadataBlock acts on a block that carries no packet.
+func (r *Reader) metadataBlock(blockType uint32, body []byte, at int64) error {
+	switch blockType {
 	case blockTypeSectionHeader:
-		return nil, ci, false, r.sectionHeader(body, at)
+		return r.sectionHeader(body, at)
 	case blockTypeInterface:
-		return nil, ci, false, r.interfaceDescription(body, at)
+		return r.interfaceDescription(body, at)
 	}
 	// Statistics, name resolution, decryption secrets, custom and unknown
 	// blocks say nothing a packet reader needs.
-	return nil, ci, false, nil
+	return nil
 }
 
 // nextBlock reads a whole block, checks its framing and returns its type
@@ -302,67 +320,69 @@ func optionString(value []byte) string {
 	return string(value)
 }
 
-func (r *Reader) enhancedPacket(body []byte, at int64) ([]byte, CaptureInfo, error) {
+func (r *Reader) enhancedPacket(body []byte, at int64, ci *CaptureInfo) ([]byte, error) {
 	if len(body) < epbFixedLength {
-		return nil, CaptureInfo{}, formatErrorf(at, "enhanced packet block length %d too small", len(body)+blockOverhead)
+		return nil, formatErrorf(at, "enhanced packet block length %d too small", len(body)+blockOverhead)
 	}
 	o := r.pcapn.order
 	ticks := uint64(o.u32(body[4:]))<<32 | uint64(o.u32(body[8:]))
-	return r.packet(at, o.u32(body[0:]), ticks, o.u32(body[12:]), o.u32(body[16:]), body[epbFixedLength:])
+	return r.packet(at, o.u32(body[0:]), ticks, o.u32(body[12:]), o.u32(body[16:]), body[epbFixedLength:], ci)
 }
 
-func (r *Reader) obsoletePacket(body []byte, at int64) ([]byte, CaptureInfo, error) {
+func (r *Reader) obsoletePacket(body []byte, at int64, ci *CaptureInfo) ([]byte, error) {
 	if len(body) < obsoletePacketFixedLength {
-		return nil, CaptureInfo{}, formatErrorf(at, "packet block length %d too small", len(body)+blockOverhead)
+		return nil, formatErrorf(at, "packet block length %d too small", len(body)+blockOverhead)
 	}
 	o := r.pcapn.order
 	ticks := uint64(o.u32(body[4:]))<<32 | uint64(o.u32(body[8:]))
-	return r.packet(at, uint32(o.u16(body[0:])), ticks, o.u32(body[12:]), o.u32(body[16:]), body[obsoletePacketFixedLength:])
+	return r.packet(at, uint32(o.u16(body[0:])), ticks, o.u32(body[12:]), o.u32(body[16:]), body[obsoletePacketFixedLength:], ci)
 }
 
 // packet checks and returns the packet of an enhanced or obsolete packet
 // block; room is the block's space for packet data and options.
-func (r *Reader) packet(at int64, index uint32, ticks uint64, caplen, wireLength uint32, room []byte) ([]byte, CaptureInfo, error) {
+func (r *Reader) packet(at int64, index uint32, ticks uint64, caplen, wireLength uint32, room []byte, ci *CaptureInfo) ([]byte, error) {
 	ifc, err := r.pcapn.iface(index, at)
 	if err != nil {
-		return nil, CaptureInfo{}, err
+		return nil, err
 	}
 	if uint64(caplen) > uint64(len(room)) {
-		return nil, CaptureInfo{}, formatErrorf(at, "captured length %d overruns the block (%d bytes of room)", caplen, len(room))
+		return nil, formatErrorf(at, "captured length %d overruns the block (%d bytes of room)", caplen, len(room))
 	}
 	data := room[:caplen:caplen]
 	if cut := effectiveSnaplen(ifc.LinkType, ifc.Snaplen); caplen > cut {
 		data = data[:cut]
 	}
-	return data, CaptureInfo{
+	*ci = CaptureInfo{
 		Timestamp:      ngTimestamp(ticks, ifc.TimestampResolution, ifc.TimestampOffset),
 		CaptureLength:  len(data),
 		Length:         int(wireLength),
 		InterfaceIndex: int(index),
 		LinkType:       ifc.LinkType,
-	}, nil
+	}
+	return data, nil
 }
 
 // simplePacket reads a simple packet block: interface 0, no timestamp, and
 // as many bytes as the packet had, the snap length allows and the block
 // holds.
-func (r *Reader) simplePacket(body []byte, at int64) ([]byte, CaptureInfo, error) {
+func (r *Reader) simplePacket(body []byte, at int64, ci *CaptureInfo) ([]byte, error) {
 	if len(body) < spbFixedLength {
-		return nil, CaptureInfo{}, formatErrorf(at, "simple packet block length %d too small", len(body)+blockOverhead)
+		return nil, formatErrorf(at, "simple packet block length %d too small", len(body)+blockOverhead)
 	}
 	ifc, err := r.pcapn.iface(0, at)
 	if err != nil {
-		return nil, CaptureInfo{}, err
+		return nil, err
 	}
 	wireLength := r.pcapn.order.u32(body[0:])
 	room := body[spbFixedLength:]
 	caplen := min(uint64(wireLength), uint64(effectiveSnaplen(ifc.LinkType, ifc.Snaplen)), uint64(len(room)))
-	return room[:caplen:caplen], CaptureInfo{
+	*ci = CaptureInfo{
 		Timestamp:     time.Unix(ifc.TimestampOffset, 0), // as libpcap: time 0 plus the offset
 		CaptureLength: int(caplen),
 		Length:        int(wireLength),
 		LinkType:      ifc.LinkType,
-	}, nil
+	}
+	return room[:caplen:caplen], nil
 }
 
 // iface returns the current section's interface with the given index.

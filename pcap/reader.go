@@ -64,19 +64,16 @@ func NewReader(r io.Reader) (*Reader, error) {
 // ReadPacket returns the next packet; data is valid until the next call.
 // It returns io.EOF at the end and a *FormatError for a bad record; the
 // packets before a bad record are returned normally.
-func (r *Reader) ReadPacket() ([]byte, CaptureInfo, error) {
+func (r *Reader) ReadPacket() (data []byte, ci CaptureInfo, err error) {
 	if r.err != nil {
 		return nil, CaptureInfo{}, r.err
 	}
-	var (
-		data []byte
-		ci   CaptureInfo
-		err  error
-	)
+	// The parsers fill ci in place: copying it through every layer costs
+	// more than the parsing.
 	if r.ng {
-		data, ci, err = r.readPcapng()
+		data, err = r.readPcapng(&ci)
 	} else {
-		data, ci, err = r.readClassic()
+		data, err = r.readClassic(&ci)
 	}
 	if err != nil {
 		r.err = err
