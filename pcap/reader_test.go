@@ -61,7 +61,7 @@ func checkPackets(t *testing.T, got, want []wantPacket) {
 			t.Errorf("packet %d: info %+v, want %+v", i, g.ci, w.ci)
 		}
 		if !bytes.Equal(g.data, w.data) {
-			t.Errorf("packet %d: data %x, want %x", i, g.data, w.data)
+			t.Errorf("packet %d: data differs: %d bytes %.32x..., want %d bytes %.32x...", i, len(g.data), g.data, len(w.data), w.data)
 		}
 	}
 }
