@@ -29,7 +29,10 @@ func readUntilError(file []byte) (int, error) {
 // clean io.EOF and any other cut a *FormatError at the start of the
 // record it falls in.
 func TestTruncatedEverywhere(t *testing.T) {
-	classic, _ := classicSample(binary.LittleEndian)
+	classic := classicHeader(binary.LittleEndian, magicMicroseconds, 2, 4, 0, uint32(LinkTypeEthernet))
+	for i := range 6 {
+		classic.record(uint32(i), 0, uint32(i*20), uint32(i*20), payload(i*20, byte(i)), false)
+	}
 	modified := classicHeader(binary.BigEndian, magicModified, 2, 4, 100, uint32(LinkTypeEthernet)).
 		record(1, 2, 20, 20, payload(20, 0), true).
 		record(3, 4, 7, 7, payload(7, 1), true)

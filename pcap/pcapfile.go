@@ -87,7 +87,7 @@ func (r *Reader) startClassic() error {
 	h := r.in.peek(fileHeaderLength)
 	order, magic, _ := classicMagic(h)
 	major, minor := order.u16(h[4:]), order.u16(h[6:])
-	st := &r.pcap
+	st := &r.classic
 	st.order = order
 	switch {
 	case major == 2 && minor < 3, major == 543 && minor == 0: // 543.0: DG/UX
@@ -124,7 +124,7 @@ func (r *Reader) startClassic() error {
 
 // readClassic reads one record.
 func (r *Reader) readClassic(ci *CaptureInfo) ([]byte, error) {
-	st, in := &r.pcap, r.in
+	st, in := &r.classic, r.in
 	at := in.offset
 	hl := st.recordLength
 	n, err := in.ensure(hl)

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"math/bits"
 	"strconv"
 	"time"
 )
@@ -32,35 +31,6 @@ const (
 
 const defaultTimestampResolution = 1_000_000 // microseconds
 
-// Interface description block options weir keeps.
-const (
-	optionEndOfOptions = 0
-	optionName         = 2
-	optionDescription  = 3
-	optionTSResol      = 9
-	optionFilter       = 11
-	optionOS           = 12
-	optionTSOffset     = 14
-)
-
-// Interface describes a capture interface: the single one of a classic
-// pcap file, or a pcapng Interface Description Block.
-type Interface struct {
-	LinkType    LinkType
-	Snaplen     uint32 // as written; 0 means no limit
-	Name        string // if_name
-	Description string // if_description
-	Filter      string // if_filter, when given as a libpcap filter string
-	OS          string // if_os
-	// TimestampResolution is the number of timestamp units per second:
-	// 1e6 unless if_tsresol says otherwise (1e9 for nanosecond pcap).
-	TimestampResolution uint64
-	TimestampOffset     int64 // if_tsoffset: seconds added to every timestamp
-	// FCSLength is the number of frame check sequence bytes ending each
-	// packet, from a classic pcap header; -1 when the file does not say.
-	FCSLength int
-}
-
 // ngState is the reading state of a pcapng stream: the current section's
 // byte order and interfaces.
 type ngState struct {
@@ -74,8 +44,8 @@ type ngState struct {
 // first interface description, so the link type is known. A file that
 // ends before any interface is read as a file without packets.
 func (r *Reader) startPcapng() error {
-	r.pcapn.maxBlockLength = defaultMaxBlockLength
-	for len(r.pcapn.interfaces) == 0 {
+	r.ng.maxBlockLength = defaultMaxBlockLength
+	for len(r.ng.interfaces) == 0 {
 		blockType, body, at, err := r.nextBlock()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -94,7 +64,7 @@ func (r *Reader) startPcapng() error {
 			return err
 		}
 	}
-	r.pcapn.first = r.pcapn.interfaces[0]
+	r.ng.first = r.ng.interfaces[0]
 	return nil
 }
 
@@ -148,7 +118,7 @@ func (r *Reader) metadataBlock(blockType uint32, body []byte, at int64) error {
 // and body (what lies between the length fields). A section header sets
 // the byte order of the blocks that follow.
 func (r *Reader) nextBlock() (blockType uint32, body []byte, at int64, err error) {
-	ng, in := &r.pcapn, r.in
+	ng, in := &r.ng, r.in
 	at = in.offset
 	n, err := in.ensure(8)
 	if err != nil {
@@ -216,7 +186,7 @@ func (r *Reader) sectionByteOrder(at int64) (byteOrder, error) {
 // sectionHeader starts a new section: its own byte order (already set by
 // nextBlock) and its own, so far empty, interface list.
 func (r *Reader) sectionHeader(body []byte, at int64) error {
-	ng := &r.pcapn
+	ng := &r.ng
 	if len(body) < shbFixedLength {
 		return formatErrorf(at, "section header block length %d too small", len(body)+blockOverhead)
 	}
@@ -228,103 +198,11 @@ func (r *Reader) sectionHeader(body []byte, at int64) error {
 	return nil
 }
 
-// interfaceDescription adds an interface to the current section.
-func (r *Reader) interfaceDescription(body []byte, at int64) error {
-	ng := &r.pcapn
-	if len(body) < idbFixedLength {
-		return formatErrorf(at, "interface description block length %d too small", len(body)+blockOverhead)
-	}
-	ifc := Interface{
-		LinkType:            LinkType(ng.order.u16(body[0:])),
-		Snaplen:             ng.order.u32(body[4:]),
-		TimestampResolution: defaultTimestampResolution,
-		FCSLength:           -1,
-	}
-	if err := ng.interfaceOptions(&ifc, body[idbFixedLength:], at); err != nil {
-		return err
-	}
-	ng.maxBlockLength = max(ng.maxBlockLength, maxBlockLengthFor(ifc.LinkType))
-	ng.interfaces = append(ng.interfaces, ifc)
-	return nil
-}
-
-// interfaceOptions fills ifc from the options of its description block.
-func (ng *ngState) interfaceOptions(ifc *Interface, opts []byte, at int64) error {
-	for len(opts) >= 4 {
-		code, length := ng.order.u16(opts[0:]), int(ng.order.u16(opts[2:]))
-		padded := (length + 3) &^ 3
-		if 4+padded > len(opts) {
-			return formatErrorf(at, "interface option %d length %d overruns the block", code, length)
-		}
-		value := opts[4 : 4+length]
-		opts = opts[4+padded:]
-		switch code {
-		case optionEndOfOptions:
-			return nil
-		case optionName:
-			ifc.Name = optionString(value)
-		case optionDescription:
-			ifc.Description = optionString(value)
-		case optionOS:
-			ifc.OS = optionString(value)
-		case optionFilter:
-			if len(value) > 0 && value[0] == 0 { // 0: a libpcap filter string
-				ifc.Filter = optionString(value[1:])
-			}
-		case optionTSResol:
-			resolution, err := timestampResolution(value, at)
-			if err != nil {
-				return err
-			}
-			ifc.TimestampResolution = resolution
-		case optionTSOffset:
-			if len(value) != 8 {
-				return formatErrorf(at, "if_tsoffset option length %d, want 8", len(value))
-			}
-			ifc.TimestampOffset = int64(ng.order.u64(value))
-		}
-	}
-	return nil
-}
-
-// timestampResolution decodes if_tsresol: units per second, 10^v, or 2^v
-// when the top bit is set.
-func timestampResolution(value []byte, at int64) (uint64, error) {
-	if len(value) != 1 {
-		return 0, formatErrorf(at, "if_tsresol option length %d, want 1", len(value))
-	}
-	v := value[0]
-	if v&0x80 != 0 {
-		shift := v & 0x7f
-		if shift > 63 {
-			return 0, formatErrorf(at, "if_tsresol 2^-%d too fine", shift)
-		}
-		return 1 << shift, nil
-	}
-	if v > 19 { // 10^20 does not fit in 64 bits
-		return 0, formatErrorf(at, "if_tsresol 10^-%d too fine", v)
-	}
-	resolution := uint64(1)
-	for range v {
-		resolution *= 10
-	}
-	return resolution, nil
-}
-
-// optionString is a string option's value without the NUL padding some
-// writers add.
-func optionString(value []byte) string {
-	for len(value) > 0 && value[len(value)-1] == 0 {
-		value = value[:len(value)-1]
-	}
-	return string(value)
-}
-
 func (r *Reader) enhancedPacket(body []byte, at int64, ci *CaptureInfo) ([]byte, error) {
 	if len(body) < epbFixedLength {
 		return nil, formatErrorf(at, "enhanced packet block length %d too small", len(body)+blockOverhead)
 	}
-	o := r.pcapn.order
+	o := r.ng.order
 	ticks := uint64(o.u32(body[4:]))<<32 | uint64(o.u32(body[8:]))
 	return r.packet(at, o.u32(body[0:]), ticks, o.u32(body[12:]), o.u32(body[16:]), body[epbFixedLength:], ci)
 }
@@ -333,7 +211,7 @@ func (r *Reader) obsoletePacket(body []byte, at int64, ci *CaptureInfo) ([]byte,
 	if len(body) < obsoletePacketFixedLength {
 		return nil, formatErrorf(at, "packet block length %d too small", len(body)+blockOverhead)
 	}
-	o := r.pcapn.order
+	o := r.ng.order
 	ticks := uint64(o.u32(body[4:]))<<32 | uint64(o.u32(body[8:]))
 	return r.packet(at, uint32(o.u16(body[0:])), ticks, o.u32(body[12:]), o.u32(body[16:]), body[obsoletePacketFixedLength:], ci)
 }
@@ -341,7 +219,7 @@ func (r *Reader) obsoletePacket(body []byte, at int64, ci *CaptureInfo) ([]byte,
 // packet checks and returns the packet of an enhanced or obsolete packet
 // block; room is the block's space for packet data and options.
 func (r *Reader) packet(at int64, index uint32, ticks uint64, caplen, wireLength uint32, room []byte, ci *CaptureInfo) ([]byte, error) {
-	ifc, err := r.pcapn.iface(index, at)
+	ifc, err := r.ng.iface(index, at)
 	if err != nil {
 		return nil, err
 	}
@@ -369,11 +247,11 @@ func (r *Reader) simplePacket(body []byte, at int64, ci *CaptureInfo) ([]byte, e
 	if len(body) < spbFixedLength {
 		return nil, formatErrorf(at, "simple packet block length %d too small", len(body)+blockOverhead)
 	}
-	ifc, err := r.pcapn.iface(0, at)
+	ifc, err := r.ng.iface(0, at)
 	if err != nil {
 		return nil, err
 	}
-	wireLength := r.pcapn.order.u32(body[0:])
+	wireLength := r.ng.order.u32(body[0:])
 	room := body[spbFixedLength:]
 	caplen := min(uint64(wireLength), uint64(effectiveSnaplen(ifc.LinkType, ifc.Snaplen)), uint64(len(room)))
 	*ci = CaptureInfo{
@@ -398,21 +276,4 @@ func (ng *ngState) iface(index uint32, at int64) (*Interface, error) {
 		return nil, formatErrorf(at, "packet block for interface %d, but %s", index, defined)
 	}
 	return &ng.interfaces[index], nil
-}
-
-// ngTimestamp converts a timestamp in units of 1/resolution seconds,
-// exactly (to the nanosecond, rounding down).
-func ngTimestamp(ticks, resolution uint64, offset int64) time.Time {
-	var sec, nsec uint64
-	switch resolution {
-	case 1_000_000: // the common cases divide by constants
-		sec, nsec = ticks/1_000_000, ticks%1_000_000*1000
-	case 1_000_000_000:
-		sec, nsec = ticks/1_000_000_000, ticks%1_000_000_000
-	default:
-		sec = ticks / resolution
-		hi, lo := bits.Mul64(ticks%resolution, 1_000_000_000)
-		nsec, _ = bits.Div64(hi, lo, resolution) // hi < resolution: no overflow
-	}
-	return time.Unix(int64(sec)+offset, int64(nsec))
 }

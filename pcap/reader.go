@@ -28,9 +28,9 @@ type Reader struct {
 	in  *input
 	err error // sticky: once set, every ReadPacket returns it
 
-	ng    bool // pcapng rather than classic pcap
-	pcap  classicState
-	pcapn ngState
+	pcapng  bool // rather than classic pcap
+	classic classicState
+	ng      ngState
 }
 
 // NewReader reads the file header from r (for pcapng, up to the first
@@ -48,7 +48,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 	magic := rd.in.peek(4)
 	switch {
 	case binary.BigEndian.Uint32(magic) == blockTypeSectionHeader:
-		rd.ng = true
+		rd.pcapng = true
 		err = rd.startPcapng()
 	case isClassicMagic(magic):
 		err = rd.startClassic()
@@ -70,7 +70,7 @@ func (r *Reader) ReadPacket() (data []byte, ci CaptureInfo, err error) {
 	}
 	// The parsers fill ci in place: copying it through every layer costs
 	// more than the parsing.
-	if r.ng {
+	if r.pcapng {
 		data, err = r.readPcapng(&ci)
 	} else {
 		data, err = r.readClassic(&ci)
@@ -84,32 +84,32 @@ func (r *Reader) ReadPacket() (data []byte, ci CaptureInfo, err error) {
 
 // LinkType is the file's link type (the first interface's, for pcapng).
 func (r *Reader) LinkType() LinkType {
-	if r.ng {
-		return r.pcapn.first.LinkType
+	if r.pcapng {
+		return r.ng.first.LinkType
 	}
-	return r.pcap.linkType
+	return r.classic.linkType
 }
 
 // Snaplen is the file's snap length (the first interface's, for pcapng).
 func (r *Reader) Snaplen() uint32 {
-	if r.ng {
-		return r.pcapn.first.Snaplen
+	if r.pcapng {
+		return r.ng.first.Snaplen
 	}
-	return r.pcap.snaplen
+	return r.classic.snaplen
 }
 
 // Nanoseconds reports whether timestamps are finer than microseconds (for
 // pcapng, those of the first interface).
 func (r *Reader) Nanoseconds() bool {
-	if r.ng {
-		return r.pcapn.first.TimestampResolution > 1_000_000
+	if r.pcapng {
+		return r.ng.first.TimestampResolution > 1_000_000
 	}
-	return r.pcap.nanoseconds
+	return r.classic.nanoseconds
 }
 
 // Format is "pcap" or "pcapng".
 func (r *Reader) Format() string {
-	if r.ng {
+	if r.pcapng {
 		return "pcapng"
 	}
 	return "pcap"
@@ -119,8 +119,8 @@ func (r *Reader) Format() string {
 // by CaptureInfo.InterfaceIndex; for a classic pcap file, the single
 // interface its header describes. The slice must not be modified.
 func (r *Reader) Interfaces() []Interface {
-	if r.ng {
-		return r.pcapn.interfaces
+	if r.pcapng {
+		return r.ng.interfaces
 	}
-	return []Interface{r.pcap.iface()}
+	return []Interface{r.classic.iface()}
 }

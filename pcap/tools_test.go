@@ -107,8 +107,6 @@ func TestWiresharkReadsOurFiles(t *testing.T) {
 		{FileHeader{LinkType: LinkTypeEthernet}, "ether"},
 		{FileHeader{LinkType: LinkTypeRaw, Nanoseconds: true}, "rawip"},
 		{FileHeader{LinkType: LinkTypeLinuxSLL2, Snaplen: 128}, "linux-sll2"},
-		{FileHeader{LinkType: LinkTypeNull, Snaplen: 65535, Nanoseconds: true}, "null"},
-		{FileHeader{LinkType: LinkTypeIPv6}, "rawip6"},
 	} {
 		t.Run(tc.header.LinkType.Name(), func(t *testing.T) {
 			t.Parallel() // tshark starts slowly
@@ -199,8 +197,10 @@ func toolSources(t *testing.T, dir string) map[string]string {
 }
 
 // TestReadsToolOutput reads files that tcpdump, tshark, editcap and
-// mergecap write, made now from files we wrote, and checks we see exactly
-// what tshark sees.
+// mergecap write now, from files we wrote, and checks we see exactly what
+// tshark saw in the same files when the goldens were made (the packets
+// are fixed, so the listings do not depend on tool versions). -update
+// rewrites the fixtures and goldens, asking tshark afresh.
 func TestReadsToolOutput(t *testing.T) {
 	dir := t.TempDir()
 	sources := toolSources(t, dir)
@@ -208,25 +208,28 @@ func TestReadsToolOutput(t *testing.T) {
 		t.Run(fx.name, func(t *testing.T) {
 			t.Parallel()
 			tool := testutil.RequireTool(t, fx.tool, debianPackages[fx.tool])
-			tshark := testutil.RequireTool(t, "tshark", "tshark")
 			out := filepath.Join(dir, fx.name)
 			run(t, tool, fx.args(sources[fx.source], out)...)
 			file, err := os.ReadFile(out)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := tsharkListing(t, tshark, out)
-			if got := ourListing(t, file); got != want {
-				t.Errorf("we read:\n%s\ntshark reads:\n%s", got, want)
-			}
+			golden := filepath.Join("testdata", fx.name+".golden")
 			if *update {
-				fixture := filepath.Join("testdata", fx.name)
-				if err := os.WriteFile(fixture, file, 0o644); err != nil {
+				tshark := testutil.RequireTool(t, "tshark", "tshark")
+				if err := os.WriteFile(golden, []byte(tsharkListing(t, tshark, out)), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(fixture+".golden", []byte(want), 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join("testdata", fx.name), file, 0o644); err != nil {
 					t.Fatal(err)
 				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ourListing(t, file); got != string(want) {
+				t.Errorf("we read:\n%s\ntshark read:\n%s", got, want)
 			}
 		})
 	}
