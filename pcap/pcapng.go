@@ -29,8 +29,6 @@ const (
 	spbFixedLength            = 4  // original length
 )
 
-const defaultTimestampResolution = 1_000_000 // microseconds
-
 // ngState is the reading state of a pcapng stream: the current section's
 // byte order and interfaces.
 type ngState struct {

@@ -16,6 +16,8 @@ const (
 	optionTSOffset     = 14
 )
 
+const defaultTimestampResolution = 1_000_000 // microseconds
+
 // Interface describes a capture interface: the single one of a classic
 // pcap file, or a pcapng Interface Description Block.
 type Interface struct {
