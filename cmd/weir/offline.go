@@ -237,6 +237,7 @@ func (c *command) filterFile(ctx context.Context, src *pcap.Reader, inputName st
 	}
 
 	var stopped atomic.Bool
+	stopped.Store(ctx.Err() != nil) // AfterFunc runs its function asynchronously
 	stopWatching := context.AfterFunc(ctx, func() { stopped.Store(true) })
 	readErr, writeErr := loop.run(&stopped)
 	stopWatching()

@@ -8,7 +8,6 @@ var icmpNames = map[byte]string{
 	9:  "router advertisement",
 	10: "router solicitation",
 	12: "parameter problem",
-	13: "time stamp query",
 	14: "time stamp reply",
 	15: "information request",
 	16: "information reply",
@@ -74,6 +73,11 @@ func appendICMPv4(b []byte, data []byte, length int) []byte {
 			b = append(b, " to host "...)
 		}
 		b = appendIPv4(b, data[4:8])
+	case 13:
+		b = append(b, "time stamp query id "...)
+		b = appendInt(b, int(binary.BigEndian.Uint16(data[4:6])))
+		b = append(b, " seq "...)
+		b = appendInt(b, int(binary.BigEndian.Uint16(data[6:8])))
 	case 11:
 		switch code {
 		case 0:

@@ -166,9 +166,13 @@ func appendTransport(b []byte, ep endpoints, proto byte, data []byte, length int
 		b = ep.appendPair(b, true, binary.BigEndian.Uint16(data[0:2]), binary.BigEndian.Uint16(data[2:4]))
 		udpLen := length
 		if len(data) >= 6 {
-			if n := int(binary.BigEndian.Uint16(data[4:6])); n >= 8 && n <= length {
-				udpLen = n
-			}
+			udpLen = int(binary.BigEndian.Uint16(data[4:6]))
+		}
+		if udpLen > length {
+			b = append(b, "UDP, bad length "...)
+			b = appendInt(b, udpLen-8)
+			b = append(b, " > "...)
+			return appendInt(b, max(length-8, 0))
 		}
 		b = append(b, "UDP, length "...)
 		return appendInt(b, max(udpLen-8, 0))
