@@ -129,7 +129,7 @@ func loopFrame(family uint32, payload []byte) []byte {
 var testTime = time.Unix(1700000000, 123456789)
 
 // captureBytes encodes packets as a pcap file.
-func captureBytes(t *testing.T, lt pcap.LinkType, nanos bool, packets ...[]byte) []byte {
+func captureBytes(t testing.TB, lt pcap.LinkType, nanos bool, packets ...[]byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := pcap.NewWriter(&buf, pcap.FileHeader{LinkType: lt, Snaplen: 262144, Nanoseconds: nanos})
