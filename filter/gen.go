@@ -85,14 +85,14 @@ func (g *gen) freeReg(r int) { g.regUsed[r] = false }
 type offRel int
 
 const (
-	relPacket      offRel = iota // start of the packet
-	relLinkHdr                   // link-layer header
-	relLLC                       // link-layer payload (802.2 LLC header)
-	relLinkPL                    // network-layer header
-	relLinkPLNoSnap              // network-layer header after 802.2 without SNAP
-	relLinkType                  // link-layer type field
-	relTranIPv4                  // transport header after an IPv4 header of any length
-	relTranIPv6                  // transport header after a fixed IPv6 header
+	relPacket       offRel = iota // start of the packet
+	relLinkHdr                    // link-layer header
+	relLLC                        // link-layer payload (802.2 LLC header)
+	relLinkPL                     // network-layer header
+	relLinkPLNoSnap               // network-layer header after 802.2 without SNAP
+	relLinkType                   // link-layer type field
+	relTranIPv4                   // transport header after an IPv4 header of any length
+	relTranIPv6                   // transport header after a fixed IPv6 header
 )
 
 func ldAbs(size uint16, k int) stmt { return stmt{op: ClassLd | ModeAbs | size, k: uint32(k)} }
