@@ -95,34 +95,34 @@ const (
 	relTranIPv6                   // transport header after a fixed IPv6 header
 )
 
-func ldAbs(size uint16, k int) stmt { return stmt{op: ClassLd | ModeAbs | size, k: uint32(k)} }
-func ldInd(size uint16, k int) stmt { return stmt{op: ClassLd | ModeInd | size, k: uint32(k)} }
+func ldAbs(size uint16, k int) statement { return statement{op: ClassLd | ModeAbs | size, k: uint32(k)} }
+func ldInd(size uint16, k int) statement { return statement{op: ClassLd | ModeInd | size, k: uint32(k)} }
 
 // loadA loads the field at off, relative to rel, into A (libpcap gen_load_a).
-func (g *gen) loadA(rel offRel, off int, size uint16) []stmt {
+func (g *gen) loadA(rel offRel, off int, size uint16) []statement {
 	l := g.layout
 	switch rel {
 	case relPacket, relLinkHdr:
-		return []stmt{ldAbs(size, off)}
+		return []statement{ldAbs(size, off)}
 	case relLLC:
-		return []stmt{ldAbs(size, l.offLinkPL+off)}
+		return []statement{ldAbs(size, l.offLinkPL+off)}
 	case relLinkPL:
-		return []stmt{ldAbs(size, l.offLinkPL+l.offNL+off)}
+		return []statement{ldAbs(size, l.offLinkPL+l.offNL+off)}
 	case relLinkPLNoSnap:
-		return []stmt{ldAbs(size, l.offLinkPL+l.offNLNoSnap+off)}
+		return []statement{ldAbs(size, l.offLinkPL+l.offNLNoSnap+off)}
 	case relLinkType:
-		return []stmt{ldAbs(size, l.offLinkType+off)}
+		return []statement{ldAbs(size, l.offLinkType+off)}
 	case relTranIPv4:
-		return []stmt{g.loadXIPHeaderLen(), ldInd(size, l.offLinkPL+l.offNL+off)}
+		return []statement{g.loadXIPHeaderLen(), ldInd(size, l.offLinkPL+l.offNL+off)}
 	case relTranIPv6:
-		return []stmt{ldAbs(size, l.offLinkPL+l.offNL+40+off)}
+		return []statement{ldAbs(size, l.offLinkPL+l.offNL+40+off)}
 	}
 	panic("filter: unknown offset base")
 }
 
 // loadXIPHeaderLen puts the IPv4 header length in X: ldxb 4*([k]&0xf).
-func (g *gen) loadXIPHeaderLen() stmt {
-	return stmt{op: ClassLdx | ModeMsh | SizeB, k: uint32(g.layout.offLinkPL + g.layout.offNL)}
+func (g *gen) loadXIPHeaderLen() statement {
+	return statement{op: ClassLdx | ModeMsh | SizeB, k: uint32(g.layout.offLinkPL + g.layout.offNL)}
 }
 
 // ncmp loads a field, masks it and tests it against v (libpcap gen_ncmp);
@@ -130,9 +130,9 @@ func (g *gen) loadXIPHeaderLen() stmt {
 func (g *gen) ncmp(rel offRel, off int, size uint16, mask uint32, jtype uint16, reverse bool, v uint32) frag {
 	s := g.loadA(rel, off, size)
 	if mask != 0xffffffff {
-		s = append(s, stmt{op: ClassAlu | AluAnd | SrcK, k: mask})
+		s = append(s, statement{op: ClassAlu | AluAnd | SrcK, k: mask})
 	}
-	f := leaf(&block{stmts: s, jump: stmt{op: ClassJmp | jtype | SrcK, k: v}})
+	f := leaf(&block{stmts: s, jump: statement{op: ClassJmp | jtype | SrcK, k: v}})
 	if reverse && (jtype == JmpJgt || jtype == JmpJge) {
 		f = not(f)
 	}
@@ -201,8 +201,8 @@ func (g *gen) uncond(rsense bool) frag {
 		k = 0
 	}
 	return leaf(&block{
-		stmts: []stmt{{op: ClassLd | ModeImm, k: k}},
-		jump:  stmt{op: ClassJmp | JmpJeq | SrcK, k: 0},
+		stmts: []statement{{op: ClassLd | ModeImm, k: k}},
+		jump:  statement{op: ClassJmp | JmpJeq | SrcK, k: 0},
 	})
 }
 

@@ -4,15 +4,15 @@ package filter
 // arth: code that leaves the value in scratch slot reg, and the protocol
 // checks (if any) a packet must pass for the value to make sense.
 type arth struct {
-	stmts  []stmt
+	stmts  []statement
 	reg    int
 	check  frag
 	hasChk bool
 }
 
-func stMem(r int) stmt  { return stmt{op: ClassSt, k: uint32(r)} }
-func ldMem(r int) stmt  { return stmt{op: ClassLd | ModeMem, k: uint32(r)} }
-func ldxMem(r int) stmt { return stmt{op: ClassLdx | ModeMem, k: uint32(r)} }
+func stMem(r int) statement  { return statement{op: ClassSt, k: uint32(r)} }
+func ldMem(r int) statement  { return statement{op: ClassLd | ModeMem, k: uint32(r)} }
+func ldxMem(r int) statement { return statement{op: ClassLdx | ModeMem, k: uint32(r)} }
 
 var arithOps = [...]uint16{OpAdd: AluAdd, OpSub: AluSub, OpMul: AluMul, OpDiv: AluDiv, OpMod: AluMod,
 	OpAnd: AluAnd, OpOr: AluOr, OpXor: AluXor, OpLsh: AluLsh, OpRsh: AluRsh}
@@ -24,13 +24,13 @@ func (g *gen) arith(a Arith) arth {
 	switch a := a.(type) {
 	case *Num:
 		r := g.allocReg()
-		return arth{stmts: []stmt{{op: ClassLd | ModeImm, k: a.V}, stMem(r)}, reg: r}
+		return arth{stmts: []statement{{op: ClassLd | ModeImm, k: a.V}, stMem(r)}, reg: r}
 	case *PacketLen:
 		r := g.allocReg()
-		return arth{stmts: []stmt{{op: ClassLd | ModeLen}, stMem(r)}, reg: r}
+		return arth{stmts: []statement{{op: ClassLd | ModeLen}, stMem(r)}, reg: r}
 	case *Neg:
 		x := g.arith(a.X)
-		x.stmts = append(x.stmts, ldMem(x.reg), stmt{op: ClassAlu | AluNeg}, stMem(x.reg))
+		x.stmts = append(x.stmts, ldMem(x.reg), statement{op: ClassAlu | AluNeg}, stMem(x.reg))
 		return x
 	case *Binary:
 		x := g.arith(a.X)
@@ -60,7 +60,7 @@ func (g *gen) binary(op ArithOp, x, y arth) arth {
 		}
 	}
 	x.stmts = append(x.stmts, y.stmts...)
-	x.stmts = append(x.stmts, ldxMem(y.reg), ldMem(x.reg), stmt{op: ClassAlu | arithOps[op] | SrcX})
+	x.stmts = append(x.stmts, ldxMem(y.reg), ldMem(x.reg), statement{op: ClassAlu | arithOps[op] | SrcX})
 	g.freeReg(x.reg)
 	g.freeReg(y.reg)
 	x.reg = g.allocReg()
@@ -93,7 +93,7 @@ func (g *gen) load(proto Proto, index arth, size int) arth {
 		index.addCheck(g.protoAbbrev(proto))
 	case ProtoSCTP, ProtoTCP, ProtoUDP, ProtoICMP, ProtoIGMP, ProtoIGRP, ProtoPIM, ProtoVRRP, ProtoCARP:
 		index.stmts = append(index.stmts, g.loadXIPHeaderLen(), ldMem(index.reg),
-			stmt{op: ClassAlu | AluAdd | SrcX}, stmt{op: ClassMisc | MiscTax},
+			statement{op: ClassAlu | AluAdd | SrcX}, statement{op: ClassMisc | MiscTax},
 			ldInd(sizeCode, l.offLinkPL+l.offNL))
 		// Only for the first or only fragment of an IPv4 datagram.
 		b := and(g.protoAbbrev(proto), g.ipFrag())
@@ -145,10 +145,10 @@ func (g *gen) relation(c *Compare) frag {
 	s = append(s, ldxMem(y.reg), ldMem(x.reg))
 	var b *block
 	if rj.jtype == JmpJeq {
-		s = append(s, stmt{op: ClassAlu | AluSub | SrcX})
-		b = &block{jump: stmt{op: ClassJmp | JmpJeq | SrcK}}
+		s = append(s, statement{op: ClassAlu | AluSub | SrcX})
+		b = &block{jump: statement{op: ClassJmp | JmpJeq | SrcK}}
 	} else {
-		b = &block{jump: stmt{op: ClassJmp | rj.jtype | SrcX}}
+		b = &block{jump: statement{op: ClassJmp | rj.jtype | SrcX}}
 	}
 	b.stmts = s
 	f := leaf(b)

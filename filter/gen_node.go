@@ -166,7 +166,7 @@ func (g *gen) multicast(proto Proto) frag {
 		if g.isEthernet() {
 			// ether[0] & 1 != 0
 			s := g.loadA(relLinkHdr, 0, SizeB)
-			return leaf(&block{stmts: s, jump: stmt{op: ClassJmp | JmpJset | SrcK, k: 1}})
+			return leaf(&block{stmts: s, jump: statement{op: ClassJmp | JmpJset | SrcK, k: 1}})
 		}
 	case ProtoIP:
 		return and(g.linkType(ethertypeIP), g.cmpGE(relLinkPL, 16, SizeB, 224))
@@ -179,11 +179,11 @@ func (g *gen) multicast(proto Proto) frag {
 
 // length is "less N" (len <= N) or "greater N" (len >= N).
 func (g *gen) length(n *Length) frag {
-	lenLoad := []stmt{{op: ClassLd | ModeLen}}
+	lenLoad := []statement{{op: ClassLd | ModeLen}}
 	if n.Greater {
-		return leaf(&block{stmts: lenLoad, jump: stmt{op: ClassJmp | JmpJge | SrcK, k: n.N}})
+		return leaf(&block{stmts: lenLoad, jump: statement{op: ClassJmp | JmpJge | SrcK, k: n.N}})
 	}
-	return not(leaf(&block{stmts: lenLoad, jump: stmt{op: ClassJmp | JmpJgt | SrcK, k: n.N}}))
+	return not(leaf(&block{stmts: lenLoad, jump: statement{op: ClassJmp | JmpJgt | SrcK, k: n.N}}))
 }
 
 // byteOp is libpcap's gen_byteop. Its '&' and '|' forms test the A
@@ -204,8 +204,8 @@ func (g *gen) byteOp(n *ByteOp) frag {
 		alu = AluOr
 	}
 	return not(leaf(&block{
-		stmts: []stmt{{op: ClassAlu | alu | SrcK, k: n.Value}},
-		jump:  stmt{op: ClassJmp | JmpJeq | SrcK},
+		stmts: []statement{{op: ClassAlu | alu | SrcK, k: n.Value}},
+		jump:  statement{op: ClassJmp | JmpJeq | SrcK},
 	}))
 }
 

@@ -4,7 +4,7 @@ package filter
 // first: "not ip[6:2] & 0x1fff" (libpcap gen_ipfrag).
 func (g *gen) ipFrag() frag {
 	s := g.loadA(relLinkPL, 6, SizeH)
-	return not(leaf(&block{stmts: s, jump: stmt{op: ClassJmp | JmpJset | SrcK, k: 0x1fff}}))
+	return not(leaf(&block{stmts: s, jump: statement{op: ClassJmp | JmpJset | SrcK, k: 0x1fff}}))
 }
 
 // portDirs applies a direction qualifier to a source (offset 0) and

@@ -6,16 +6,16 @@ package filter
 // construction are fragments whose unresolved true and false exits are
 // patched as "and", "or" and "not" combine them.
 
-// stmt is one straight-line instruction inside a block.
-type stmt struct {
+// statement is one straight-line instruction inside a block.
+type statement struct {
 	op uint16
 	k  uint32
 }
 
 // block is a node of the control-flow graph.
 type block struct {
-	stmts  []stmt
-	jump   stmt   // conditional jump (class JMP) or return (class RET)
+	stmts  []statement
+	jump   statement   // conditional jump (class JMP) or return (class RET)
 	jt, jf *block // successors when the jump's test holds / fails
 
 	// Assembly state.
@@ -73,7 +73,7 @@ func not(x frag) frag {
 }
 
 func retBlock(v uint32) *block {
-	return &block{jump: stmt{op: ClassRet | SrcK, k: v}}
+	return &block{jump: statement{op: ClassRet | SrcK, k: v}}
 }
 
 // finish closes a fragment into a graph: true exits return snaplen, false
