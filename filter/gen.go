@@ -95,8 +95,12 @@ const (
 	relTranIPv6                   // transport header after a fixed IPv6 header
 )
 
-func ldAbs(size uint16, k int) statement { return statement{op: ClassLd | ModeAbs | size, k: uint32(k)} }
-func ldInd(size uint16, k int) statement { return statement{op: ClassLd | ModeInd | size, k: uint32(k)} }
+func ldAbs(size uint16, k int) statement {
+	return statement{op: ClassLd | ModeAbs | size, k: uint32(k)}
+}
+func ldInd(size uint16, k int) statement {
+	return statement{op: ClassLd | ModeInd | size, k: uint32(k)}
+}
 
 // loadA loads the field at off, relative to rel, into A (libpcap gen_load_a).
 func (g *gen) loadA(rel offRel, off int, size uint16) []statement {

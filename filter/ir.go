@@ -15,8 +15,8 @@ type statement struct {
 // block is a node of the control-flow graph.
 type block struct {
 	stmts  []statement
-	jump   statement   // conditional jump (class JMP) or return (class RET)
-	jt, jf *block // successors when the jump's test holds / fails
+	jump   statement // conditional jump (class JMP) or return (class RET)
+	jt, jf *block    // successors when the jump's test holds / fails
 
 	// Assembly state.
 	mark           bool
