@@ -74,6 +74,13 @@ func compileTree(expr string, root Node, cfg Config) (prog Program, err error) {
 			}
 		}()
 		entry = finish(g.node(root), cfg.Snaplen)
+		if cfg.Optimize {
+			entry = optimize(entry)
+			if !acceptsSome(entry) {
+				// As libpcap: a filter that can match nothing is a mistake.
+				return nil, &Error{Expr: expr, Pos: 0, Msg: "expression rejects all packets"}
+			}
+		}
 	}
 	prog, err = assemble(entry)
 	if err != nil {

@@ -100,6 +100,11 @@ func loadNames() {
 // entry wins; when TCP and UDP agree on the number the protocol is left
 // open (protoUndef) so both are matched.
 func lookupPort(name string) (port, proto int, ok bool) {
+	// getaddrinfo takes a decimal string as the port itself, for any
+	// protocol ("smtp-53" is a valid range).
+	if n, err := strconv.ParseUint(name, 10, 16); err == nil {
+		return int(n), protoUndef, true
+	}
 	namesOnce.Do(loadNames)
 	sp, found := services[name]
 	if !found {
