@@ -433,4 +433,3 @@ func readsSlot(b *block, k uint32) bool {
 	}
 	return false
 }
-
