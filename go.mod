@@ -1,3 +1,7 @@
 module github.com/weircap/weir
 
-go 1.24
+go 1.26.0
+
+require golang.org/x/sys v0.50.0
+
+require golang.org/x/net v0.62.0

@@ -1,14 +1,14 @@
 package pcap
 
 import (
-	"errors"
+	"encoding/binary"
 	"fmt"
 	"io"
 )
 
 // FormatError reports a malformed capture file and where the problem is.
 type FormatError struct {
-	Offset int64  // byte offset in the file of the bad header or record
+	Offset int64  // byte offset in the file of the bad header, block or record
 	Msg    string // what is wrong
 }
 
@@ -16,31 +16,111 @@ func (e *FormatError) Error() string {
 	return fmt.Sprintf("pcap: offset %d: %s", e.Offset, e.Msg)
 }
 
-// Reader reads packets from a pcap or pcapng stream; the format is told by
-// the magic number.
-type Reader struct {
-	// implementation pending
+func formatErrorf(offset int64, format string, args ...any) *FormatError {
+	return &FormatError{Offset: offset, Msg: fmt.Sprintf(format, args...)}
 }
 
-var errNotImplemented = errors.New("pcap: reader not implemented")
+// Reader reads packets from a pcap or pcapng stream; the format is told by
+// the magic number. It reads forward only, so standard input and pipes
+// work. ReadPacket does not allocate: the returned data is a view of the
+// Reader's buffer, valid until the next call.
+type Reader struct {
+	in  *input
+	err error // sticky: once set, every ReadPacket returns it
 
-// NewReader reads the file header from r.
-func NewReader(r io.Reader) (*Reader, error) { return nil, errNotImplemented }
+	pcapng  bool // rather than classic pcap
+	classic classicState
+	ng      ngState
+}
+
+// NewReader reads the file header from r (for pcapng, up to the first
+// interface description, so LinkType and Snaplen are known). It never
+// seeks, so r may be a pipe.
+func NewReader(r io.Reader) (*Reader, error) {
+	rd := &Reader{in: newInput(r)}
+	n, err := rd.in.ensure(4)
+	if err != nil {
+		return nil, err
+	}
+	if n < 4 {
+		return nil, formatErrorf(0, "truncated file header (%d bytes)", n)
+	}
+	magic := rd.in.peek(4)
+	switch {
+	case binary.BigEndian.Uint32(magic) == blockTypeSectionHeader:
+		rd.pcapng = true
+		err = rd.startPcapng()
+	case isClassicMagic(magic):
+		err = rd.startClassic()
+	default:
+		err = formatErrorf(0, "not a pcap or pcapng file (magic 0x%08x)", binary.BigEndian.Uint32(magic))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
 
 // ReadPacket returns the next packet; data is valid until the next call.
-// It returns io.EOF at the end and a *FormatError for a bad record.
-func (r *Reader) ReadPacket() ([]byte, CaptureInfo, error) {
-	return nil, CaptureInfo{}, errNotImplemented
+// It returns io.EOF at the end and a *FormatError for a bad record; the
+// packets before a bad record are returned normally.
+func (r *Reader) ReadPacket() (data []byte, ci CaptureInfo, err error) {
+	if r.err != nil {
+		return nil, CaptureInfo{}, r.err
+	}
+	// The parsers fill ci in place: copying it through every layer costs
+	// more than the parsing.
+	if r.pcapng {
+		data, err = r.readPcapng(&ci)
+	} else {
+		data, err = r.readClassic(&ci)
+	}
+	if err != nil {
+		r.err = err
+		return nil, CaptureInfo{}, err
+	}
+	return data, ci, nil
 }
 
 // LinkType is the file's link type (the first interface's, for pcapng).
-func (r *Reader) LinkType() LinkType { return 0 }
+func (r *Reader) LinkType() LinkType {
+	if r.pcapng {
+		return r.ng.first.LinkType
+	}
+	return r.classic.linkType
+}
 
 // Snaplen is the file's snap length (the first interface's, for pcapng).
-func (r *Reader) Snaplen() uint32 { return 0 }
+func (r *Reader) Snaplen() uint32 {
+	if r.pcapng {
+		return r.ng.first.Snaplen
+	}
+	return r.classic.snaplen
+}
 
-// Nanoseconds reports whether timestamps have nanosecond resolution.
-func (r *Reader) Nanoseconds() bool { return false }
+// Nanoseconds reports whether timestamps are finer than microseconds (for
+// pcapng, those of the first interface).
+func (r *Reader) Nanoseconds() bool {
+	if r.pcapng {
+		return r.ng.first.TimestampResolution > 1_000_000
+	}
+	return r.classic.nanoseconds
+}
 
 // Format is "pcap" or "pcapng".
-func (r *Reader) Format() string { return "" }
+func (r *Reader) Format() string {
+	if r.pcapng {
+		return "pcapng"
+	}
+	return "pcap"
+}
+
+// Interfaces returns the interfaces of the current pcapng section, indexed
+// by CaptureInfo.InterfaceIndex; for a classic pcap file, the single
+// interface its header describes. The slice must not be modified.
+func (r *Reader) Interfaces() []Interface {
+	if r.pcapng {
+		return r.ng.interfaces
+	}
+	return []Interface{r.classic.iface()}
+}

@@ -1,7 +1,6 @@
 package pcap
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -20,33 +19,45 @@ type FileHeader struct {
 	Nanoseconds bool // timestamps with nanosecond resolution (magic a1b23c4d)
 }
 
+// writerBufferSize is how many bytes of whole records Writer gathers
+// before handing them to the underlying writer.
+const writerBufferSize = 1 << 16
+
 // Writer writes a classic pcap file, little-endian, version 2.4.
+//
+// It hands the underlying writer whole records only, so what was written
+// before a failure (a full disk) is a valid file. After a failure every
+// call returns the same error; if the underlying writer has a Truncate
+// method (an *os.File does), the torn record of the failed write is cut
+// off, so the file ends cleanly with the last complete record.
 type Writer struct {
-	w      *bufio.Writer
-	header FileHeader
-	record [16]byte
+	w       io.Writer
+	header  FileHeader
+	buf     []byte // whole records (and at first the file header) not yet written
+	pending int    // bytes of buf before its first record: the unwritten file header
+	written int64  // bytes the underlying writer took, a record boundary
+	err     error
 }
 
-// NewWriter writes the file header to w and returns a Writer for the
-// packets. Call Flush when done.
+// NewWriter prepares the file header for w and returns a Writer for the
+// packets. Nothing reaches w before the first Flush or a full buffer. Call
+// Flush when done.
 func NewWriter(w io.Writer, h FileHeader) (*Writer, error) {
 	if h.Snaplen == 0 {
 		h.Snaplen = 262144
 	}
-	pw := &Writer{w: bufio.NewWriterSize(w, 1<<16), header: h}
-	var hdr [24]byte
+	pw := &Writer{w: w, header: h, buf: make([]byte, fileHeaderLength, writerBufferSize)}
 	magic := magicMicroseconds
 	if h.Nanoseconds {
 		magic = magicNanoseconds
 	}
+	hdr := pw.buf
 	binary.LittleEndian.PutUint32(hdr[0:], magic)
 	binary.LittleEndian.PutUint16(hdr[4:], 2)
 	binary.LittleEndian.PutUint16(hdr[6:], 4)
 	binary.LittleEndian.PutUint32(hdr[16:], h.Snaplen)
 	binary.LittleEndian.PutUint32(hdr[20:], uint32(h.LinkType))
-	if _, err := pw.w.Write(hdr[:]); err != nil {
-		return nil, fmt.Errorf("pcap: writing file header: %w", err)
-	}
+	pw.pending = fileHeaderLength
 	return pw, nil
 }
 
@@ -56,36 +67,71 @@ func (pw *Writer) Header() FileHeader { return pw.header }
 // WritePacket appends one record. Data longer than the snap length is cut
 // to it, as libpcap's dumper does.
 func (pw *Writer) WritePacket(ci CaptureInfo, data []byte) error {
+	if pw.err != nil {
+		return pw.err
+	}
 	if uint32(len(data)) > pw.header.Snaplen {
 		data = data[:pw.header.Snaplen]
 	}
-	wireLength := ci.Length
-	if wireLength < len(data) {
-		wireLength = len(data)
+	if len(pw.buf) > 0 && len(pw.buf)+recordHeaderLength+len(data) > cap(pw.buf) {
+		if err := pw.Flush(); err != nil {
+			return err
+		}
 	}
-	sec := ci.Timestamp.Unix()
+	wireLength := max(ci.Length, len(data))
 	frac := ci.Timestamp.Nanosecond()
 	if !pw.header.Nanoseconds {
 		frac /= 1000
 	}
-	r := pw.record[:]
-	binary.LittleEndian.PutUint32(r[0:], uint32(sec))
+	var r [recordHeaderLength]byte
+	binary.LittleEndian.PutUint32(r[0:], uint32(ci.Timestamp.Unix()))
 	binary.LittleEndian.PutUint32(r[4:], uint32(frac))
 	binary.LittleEndian.PutUint32(r[8:], uint32(len(data)))
 	binary.LittleEndian.PutUint32(r[12:], uint32(wireLength))
-	if _, err := pw.w.Write(r); err != nil {
-		return fmt.Errorf("pcap: writing record header: %w", err)
-	}
-	if _, err := pw.w.Write(data); err != nil {
-		return fmt.Errorf("pcap: writing packet data: %w", err)
-	}
+	pw.buf = append(pw.buf, r[:]...)
+	pw.buf = append(pw.buf, data...)
 	return nil
 }
 
-// Flush writes buffered records to the underlying writer.
+// Flush writes the buffered records to the underlying writer.
 func (pw *Writer) Flush() error {
-	if err := pw.w.Flush(); err != nil {
-		return fmt.Errorf("pcap: %w", err)
+	if pw.err != nil {
+		return pw.err
 	}
+	if len(pw.buf) == 0 {
+		return nil
+	}
+	n, err := pw.w.Write(pw.buf)
+	if err == nil && n < len(pw.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		pw.err = fmt.Errorf("pcap: writing: %w", err)
+		pw.cutTornRecord(n)
+		return pw.err
+	}
+	pw.written += int64(n)
+	pw.buf, pw.pending = pw.buf[:0], 0
 	return nil
+}
+
+// cutTornRecord truncates the underlying file, when it can be, to the last
+// record boundary among the n bytes a failed write got out.
+func (pw *Writer) cutTornRecord(n int) {
+	t, ok := pw.w.(interface{ Truncate(size int64) error })
+	if !ok || n <= 0 {
+		return
+	}
+	whole := 0
+	if n >= pw.pending {
+		whole = pw.pending
+		for whole+recordHeaderLength <= n {
+			caplen := int(binary.LittleEndian.Uint32(pw.buf[whole+8:]))
+			if whole+recordHeaderLength+caplen > n {
+				break
+			}
+			whole += recordHeaderLength + caplen
+		}
+	}
+	_ = t.Truncate(pw.written + int64(whole)) // best effort: the write error is what matters
 }

@@ -1,4 +1,76 @@
-// Command weir filters and captures packets with tcpdump's expressions.
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// After the first signal, restore the default action: a second one kills
+	// a run stuck in a blocking read of standard input.
+	context.AfterFunc(ctx, stop)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole command; it returns the exit status. Cancelling ctx
+// stops packet processing; the output is still flushed and left valid.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	opts, err := parseOptions(args)
+	if err != nil {
+		var usage *usageError
+		if errors.As(err, &usage) {
+			fmt.Fprintf(stderr, "weir: %s\n", usage.msg)
+			printUsage(stderr)
+		} else {
+			fmt.Fprintf(stderr, "weir: %s\n", err)
+		}
+		return 1
+	}
+	switch {
+	case opts.help:
+		printUsage(stdout)
+		return 0
+	case opts.version:
+		printVersion(stdout)
+		return 0
+	}
+	cmd := &command{opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
+	return cmd.run(ctx)
+}
+
+func printUsage(w io.Writer) {
+	printVersion(w)
+	io.WriteString(w, usageText)
+}
+
+func printVersion(w io.Writer) {
+	version := "(devel)"
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		version = info.Main.Version
+	}
+	fmt.Fprintf(w, "weir version %s\n%s %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// describe renders err for a message that already names the file, the way
+// C's strerror does ("No such file or directory") when an errno is inside.
+func describe(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		msg := errno.Error()
+		if msg != "" {
+			return strings.ToUpper(msg[:1]) + msg[1:]
+		}
+	}
+	return err.Error()
+}

@@ -1,0 +1,81 @@
+# weir: build, test and maintenance targets. `make test` is what CI runs.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(PATH):/usr/local/go/bin
+
+GO ?= go
+# Fuzzing time per Fuzz target: short in `make test`, long in `make fuzz`.
+TEST_FUZZTIME ?= 5s
+FUZZTIME ?= 60s
+# Packages whose golden files `make golden` regenerates from the local tcpdump.
+GOLDEN_PKGS ?= ./filter
+# External programs the tests use as oracles, and the Debian packages that
+# provide them (capinfos comes with tshark's wireshark-common).
+TOOLS := tcpdump tshark capinfos
+TOOL_PACKAGES := tcpdump tshark
+
+.PHONY: build test tools lint fuzz fuzz-short bench golden captures clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/weir ./cmd/weir
+
+test: tools lint
+	WEIR_STRICT=1 $(GO) test ./...
+	$(MAKE) --no-print-directory fuzz-short
+
+# tools installs the oracles when running as root, or says how to.
+tools:
+	@missing=""; \
+	for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" -ne 0 ]; then \
+			echo "missing:$$missing; install them with:"; \
+			echo "  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y $(TOOL_PACKAGES)"; \
+			exit 1; \
+		fi; \
+		echo "installing $(TOOL_PACKAGES) (missing:$$missing)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y $(TOOL_PACKAGES) || { apt-get update && apt-get install -y $(TOOL_PACKAGES); }; \
+	fi
+
+lint:
+	@unformatted="$$(gofmt -l .)"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# fuzz_targets prints "package FuzzName" for every Fuzz target in the module.
+fuzz_targets = $(GO) test -list '^Fuzz' ./... | \
+	awk '/^Fuzz/ { names[++n] = $$1; next } \
+	     /^ok/ { for (i = 1; i <= n; i++) print $$2, names[i]; n = 0 }'
+
+# run_fuzz fuzzes every target for the given time, one after the other.
+define run_fuzz
+	@$(fuzz_targets) > .fuzz-targets; \
+	if [ ! -s .fuzz-targets ]; then echo "no Fuzz targets"; fi; \
+	while read -r pkg name; do \
+		echo "fuzzing $$name in $$pkg for $(1)"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(1) "$$pkg"; \
+	done < .fuzz-targets; \
+	rm -f .fuzz-targets
+endef
+
+fuzz-short:
+	$(call run_fuzz,$(TEST_FUZZTIME))
+
+fuzz:
+	$(call run_fuzz,$(FUZZTIME))
+
+bench: build
+	$(GO) test -bench=. -run='^$$' ./...
+	@if [ -x scripts/bench-offline.sh ]; then scripts/bench-offline.sh bin/weir; \
+	else echo "scripts/bench-offline.sh not found: offline benchmark skipped"; fi
+
+golden:
+	for pkg in $(GOLDEN_PKGS); do $(GO) test "$$pkg" -run Golden -update; done
+
+captures:
+	$(GO) run ./internal/cmd/gencaptures -out testdata/captures
+
+clean:
+	rm -rf bin out .fuzz-targets

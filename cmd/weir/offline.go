@@ -1,0 +1,352 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"github.com/weircap/weir/filter"
+	"github.com/weircap/weir/pcap"
+)
+
+// Buffer sizes for the offline path: large, so that reading and writing cost
+// few system calls per packet.
+const (
+	inputBufferSize  = 1 << 20
+	outputBufferSize = 256 << 10
+)
+
+// command runs one invocation after its options are parsed.
+type command struct {
+	opts   *options
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func (c *command) errorf(format string, args ...any) {
+	fmt.Fprintf(c.stderr, "weir: "+format+"\n", args...)
+}
+
+func (c *command) run(ctx context.Context) int {
+	if c.opts.readFile == "" && c.opts.dump == 0 {
+		c.errorf("live capture is not supported yet: read a capture file with -r FILE")
+		return 1
+	}
+	expr, err := c.expression()
+	if err != nil {
+		c.errorf("%s", err)
+		return 1
+	}
+	if c.opts.readFile == "" {
+		return c.dumpWithoutFile(expr)
+	}
+
+	src, inputName, closeInput, err := c.openInput()
+	if err != nil {
+		c.errorf("%s", err)
+		return 1
+	}
+	defer closeInput()
+	snaplen := fileSnaplen(src)
+	c.printStart(inputName, src.LinkType(), snaplen)
+
+	prog, ok := c.compile(expr, filter.Config{LinkType: src.LinkType(), Snaplen: snaplen, Optimize: !c.opts.noOptimize})
+	if !ok {
+		return 1
+	}
+	if c.opts.dump > 0 {
+		return c.printDump(prog)
+	}
+	return c.filterFile(ctx, src, inputName, prog, strings.TrimSpace(expr) == "")
+}
+
+// expression is the filter text: the -F file's, or the operands joined by
+// spaces, as tcpdump's copy_argv.
+func (c *command) expression() (string, error) {
+	if c.opts.filterFile == "" {
+		return strings.Join(c.opts.exprArgs, " "), nil
+	}
+	expr, err := readFilterFile(c.opts.filterFile)
+	if err != nil {
+		return "", err
+	}
+	if len(c.opts.exprArgs) > 0 {
+		fmt.Fprintf(c.stderr, "weir: WARNING: -F given; ignoring command-line expression %q\n",
+			strings.Join(c.opts.exprArgs, " "))
+	}
+	return expr, nil
+}
+
+// readFilterFile reads an -F file as tcpdump 4.99's read_infile: "#" starts
+// a comment to the end of the line. Comments and line breaks become spaces,
+// so error offsets still point into the file's text, and the caret stays
+// on one line.
+func readFilterFile(name string) (string, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return "", fmt.Errorf("can't open %s: %s", name, describe(err))
+	}
+	// The C string ends at the first NUL.
+	if i := strings.IndexByte(string(data), 0); i >= 0 {
+		data = data[:i]
+	}
+	inComment := false
+	for i, b := range data {
+		switch {
+		case b == '\n' || b == '\r':
+			inComment = false
+			data[i] = ' '
+		case b == '#' || inComment:
+			inComment = true
+			data[i] = ' '
+		}
+	}
+	return string(data), nil
+}
+
+// dumpWithoutFile compiles for -y's link type (Ethernet when absent, with
+// tcpdump's warning) and prints the program.
+func (c *command) dumpWithoutFile(expr string) int {
+	linkType := c.opts.linkType
+	if !c.opts.linkTypeSet {
+		fmt.Fprintln(c.stderr, "Warning: assuming Ethernet")
+		linkType = pcap.LinkTypeEthernet
+	}
+	snaplen := c.opts.snaplen
+	if snaplen == 0 {
+		snaplen = maxSnaplen
+	}
+	prog, ok := c.compile(expr, filter.Config{LinkType: linkType, Snaplen: snaplen, Optimize: !c.opts.noOptimize})
+	if !ok {
+		return 1
+	}
+	return c.printDump(prog)
+}
+
+// compile reports a filter error with the caret under its position.
+func (c *command) compile(expr string, cfg filter.Config) (filter.Program, bool) {
+	prog, err := filter.Compile(expr, cfg)
+	if err == nil {
+		return prog, true
+	}
+	var ferr *filter.Error
+	if errors.As(err, &ferr) {
+		fmt.Fprintf(c.stderr, "weir: %s\n%s\n", ferr.Error(), ferr.Caret())
+	} else {
+		c.errorf("%s", err)
+	}
+	return nil, false
+}
+
+func (c *command) printDump(prog filter.Program) int {
+	format := filter.DumpAssembly
+	switch c.opts.dump {
+	case 2:
+		format = filter.DumpC
+	case 3:
+		format = filter.DumpDecimal
+	}
+	text := filter.Dump(prog, format)
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	if _, err := io.WriteString(c.stdout, text); err != nil {
+		c.errorf("stdout: %s", describe(err))
+		return 1
+	}
+	return 0
+}
+
+// openInput opens -r's file ("-" is standard input) and reads its header.
+func (c *command) openInput() (*pcap.Reader, string, func(), error) {
+	name := c.opts.readFile
+	var in io.Reader = c.stdin
+	closeInput := func() {}
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, name, nil, fmt.Errorf("%s: %s", name, describe(err))
+		}
+		in = f
+		closeInput = func() { f.Close() }
+	}
+	src, err := pcap.NewReader(bufio.NewReaderSize(in, inputBufferSize))
+	if err != nil {
+		closeInput()
+		return nil, name, nil, inputError(name, err)
+	}
+	return src, name, closeInput, nil
+}
+
+// inputError names the file and, for a malformed one, the offset.
+func inputError(name string, err error) error {
+	var ferr *pcap.FormatError
+	if errors.As(err, &ferr) {
+		return fmt.Errorf("%s: offset %d: %s", name, ferr.Offset, ferr.Msg)
+	}
+	return fmt.Errorf("%s: %s", name, describe(err))
+}
+
+// fileSnaplen is the snap length libpcap reports for a file: values of 0
+// or above the maximum are replaced by the maximum (pcap_adjust_snapshot).
+// tcpdump -r compiles with it, whatever -s says.
+func fileSnaplen(src *pcap.Reader) uint32 {
+	s := src.Snaplen()
+	if s == 0 || s > maxSnaplen {
+		return maxSnaplen
+	}
+	return s
+}
+
+// printStart writes tcpdump's first line to stderr.
+func (c *command) printStart(name string, lt pcap.LinkType, snaplen uint32) {
+	if strings.HasPrefix(lt.Name(), "LINKTYPE_") {
+		fmt.Fprintf(c.stderr, "reading from file %s, link-type %d, snapshot length %d\n", name, uint32(lt), snaplen)
+		return
+	}
+	fmt.Fprintf(c.stderr, "reading from file %s, link-type %s (%s), snapshot length %d\n",
+		name, lt.Name(), lt.Description(), snaplen)
+}
+
+// filterFile runs the read-filter-write loop and reports how it ended.
+func (c *command) filterFile(ctx context.Context, src *pcap.Reader, inputName string, prog filter.Program, matchAll bool) int {
+	loop := &offlineLoop{src: src, prog: prog, matchAll: matchAll, limit: c.opts.count}
+	outputName := "stdout"
+	var closeOutput func() error
+	switch {
+	case c.opts.writeFile != "":
+		out, name, closeFn, err := c.openOutput(src)
+		if err != nil {
+			c.errorf("%s", err)
+			return 1
+		}
+		loop.writer, outputName, closeOutput = out, name, closeFn
+	case !c.opts.countOnly:
+		buffered := bufio.NewWriterSize(c.stdout, outputBufferSize)
+		loop.printer = newPrinter(buffered, src.LinkType(), src.Nanoseconds(), c.opts.lineBuffered)
+		if src.LinkType() == pcap.LinkTypeLinuxSLL2 {
+			fmt.Fprintln(c.stderr, "Warning: interface names might be incorrect")
+		}
+		closeOutput = buffered.Flush
+	}
+
+	var stopped atomic.Bool
+	stopped.Store(ctx.Err() != nil) // AfterFunc runs its function asynchronously
+	stopWatching := context.AfterFunc(ctx, func() { stopped.Store(true) })
+	readErr, writeErr := loop.run(&stopped)
+	stopWatching()
+
+	status := 0
+	if closeOutput != nil {
+		if err := closeOutput(); err != nil && writeErr == nil {
+			writeErr = err
+		}
+	}
+	if c.opts.countOnly {
+		fmt.Fprintf(c.stdout, "%d packet%s\n", loop.captured, plural(loop.captured))
+	}
+	if readErr != nil {
+		c.errorf("%s", inputError(inputName, readErr))
+		status = 1
+	}
+	if writeErr != nil {
+		c.errorf("%s: %s", outputName, describe(writeErr))
+		status = 1
+	}
+	fmt.Fprintf(c.stderr, "%d packet%s captured\n%d packet%s received by filter\n",
+		loop.captured, plural(loop.captured), loop.received, plural(loop.received))
+	return status
+}
+
+// openOutput creates -w's file ("-" is standard output) with the input's
+// link type, timestamp precision and snap length. The returned function
+// flushes and closes it.
+func (c *command) openOutput(src *pcap.Reader) (*pcap.Writer, string, func() error, error) {
+	name := c.opts.writeFile
+	var out io.Writer = c.stdout
+	closeFile := func() error { return nil }
+	if name != "-" {
+		f, err := os.Create(name)
+		if err != nil {
+			return nil, name, nil, fmt.Errorf("%s: %s", name, describe(err))
+		}
+		out, closeFile = f, f.Close
+	} else {
+		name = "stdout"
+	}
+	header := pcap.FileHeader{LinkType: src.LinkType(), Snaplen: fileSnaplen(src), Nanoseconds: src.Nanoseconds()}
+	w, err := pcap.NewWriter(out, header)
+	if err != nil {
+		closeFile()
+		return nil, name, nil, fmt.Errorf("%s: %s", name, describe(err))
+	}
+	closeOutput := func() error {
+		flushErr := w.Flush()
+		closeErr := closeFile()
+		if flushErr != nil {
+			return flushErr
+		}
+		return closeErr
+	}
+	return w, name, closeOutput, nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// offlineLoop reads packets, keeps those the program accepts, and writes
+// or prints them. Exactly one of writer and printer is set, or neither for
+// --count.
+type offlineLoop struct {
+	src      *pcap.Reader
+	prog     filter.Program
+	matchAll bool // empty expression: skip the VM
+	limit    int  // stop after this many matches; 0 for no limit
+	writer   *pcap.Writer
+	printer  *printer
+
+	received int // packets read
+	captured int // packets that matched
+}
+
+// run returns the error that ended the loop early: a read error (bad or
+// truncated record) or a write error. io.EOF and a stop are normal ends.
+func (l *offlineLoop) run(stopped *atomic.Bool) (readErr, writeErr error) {
+	for !stopped.Load() {
+		data, ci, err := l.src.ReadPacket()
+		if err != nil {
+			if err == io.EOF {
+				return nil, nil
+			}
+			return err, nil
+		}
+		l.received++
+		if !l.matchAll && filter.Run(l.prog, data, ci.Length) == 0 {
+			continue
+		}
+		l.captured++
+		switch {
+		case l.writer != nil:
+			err = l.writer.WritePacket(ci, data)
+		case l.printer != nil:
+			err = l.printer.printPacket(ci, data)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if l.limit > 0 && l.captured >= l.limit {
+			return nil, nil
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,330 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/weircap/weir/pcap"
+)
+
+// maxSnaplen is tcpdump's MAXIMUM_SNAPLEN: -s 0 means this, larger values
+// are refused.
+const maxSnaplen = 262144
+
+// optionSpec describes one tcpdump option. Options weir does not implement
+// yet are still known, so that they fail loudly instead of being taken for
+// part of the expression or silently ignored.
+type optionSpec struct {
+	short       byte   // 0 for a long-only option
+	long        string // "" for a short-only option
+	hasArg      bool
+	unsupported string // why it fails; "" when weir implements it
+}
+
+const (
+	notLive    = "live capture is not supported yet"
+	notDecode  = "detailed packet decoding is not supported yet"
+	notRotate  = "output file rotation is not supported yet"
+	notTstamp  = "timestamp options are not supported yet"
+	notGeneral = "this option is not supported yet"
+)
+
+// optionSpecs follows tcpdump 4.99's SHORTOPTS and longopts.
+var optionSpecs = []optionSpec{
+	{short: 'c', hasArg: true},
+	{short: 'd'},
+	{short: 'F', hasArg: true},
+	{short: 'h', long: "help"},
+	{short: 'l'},
+	{short: 'n'},
+	{short: 'O', long: "no-optimize"},
+	{short: 'q'},
+	{short: 'r', hasArg: true},
+	{short: 's', long: "snapshot-length", hasArg: true},
+	{short: 'w', hasArg: true},
+	{short: 'y', long: "linktype", hasArg: true},
+	{long: "version"},
+	{long: "count"},
+
+	{short: 'B', long: "buffer-size", hasArg: true, unsupported: notLive},
+	{short: 'D', long: "list-interfaces", unsupported: notLive},
+	{short: 'i', long: "interface", hasArg: true, unsupported: notLive},
+	{short: 'I', long: "monitor-mode", unsupported: notLive},
+	{short: 'j', long: "time-stamp-type", hasArg: true, unsupported: notLive},
+	{short: 'J', long: "list-time-stamp-types", unsupported: notLive},
+	{short: 'L', long: "list-data-link-types", unsupported: notLive},
+	{short: 'p', long: "no-promiscuous-mode", unsupported: notLive},
+	{short: 'Q', long: "direction", hasArg: true, unsupported: notLive},
+	{long: "immediate-mode", unsupported: notLive},
+
+	{short: 'C', hasArg: true, unsupported: notRotate},
+	{short: 'G', hasArg: true, unsupported: notRotate},
+	{short: 'W', hasArg: true, unsupported: notRotate},
+	{short: 'z', hasArg: true, unsupported: notRotate},
+	{short: 'U', long: "packet-buffered", unsupported: "packet-buffered output is not supported yet"},
+	{short: 'Z', long: "relinquish-privileges", hasArg: true, unsupported: "dropping privileges is not supported yet"},
+	{short: 'V', hasArg: true, unsupported: "reading a list of files is not supported yet"},
+
+	{short: 'A', unsupported: notDecode},
+	{short: 'e', unsupported: notDecode},
+	{short: 'v', unsupported: notDecode},
+	{short: 'x', unsupported: notDecode},
+	{short: 'X', unsupported: notDecode},
+	{short: 'E', hasArg: true, unsupported: notDecode},
+	{short: 'K', long: "dont-verify-checksums", unsupported: notDecode},
+	{short: 'm', hasArg: true, unsupported: notDecode},
+	{short: 'M', hasArg: true, unsupported: notDecode},
+	{short: 'S', long: "absolute-tcp-sequence-numbers", unsupported: notDecode},
+	{short: 'T', hasArg: true, unsupported: notDecode},
+	{short: 'a', unsupported: notDecode},
+	{short: 'b', unsupported: notDecode},
+	{short: 'f', unsupported: notDecode},
+	{short: 'H', unsupported: notDecode},
+	{short: 'N', unsupported: notDecode},
+	{short: 'u', unsupported: notDecode},
+	{short: '#', long: "number", unsupported: notGeneral},
+	{long: "print", unsupported: notGeneral},
+	{short: 't', unsupported: notTstamp},
+	{long: "micro", unsupported: notTstamp},
+	{long: "nano", unsupported: notTstamp},
+	{long: "time-stamp-precision", hasArg: true, unsupported: notTstamp},
+	{short: 'Y', long: "debug-filter-parser", unsupported: notGeneral},
+	{long: "fp-type", unsupported: notGeneral},
+	{long: "time-t-size", unsupported: notGeneral},
+}
+
+// dumpFormat is how many -d were given: 0 none, 1 -d, 2 -dd, 3 or more -ddd.
+type dumpFormat int
+
+// options is the parsed command line.
+type options struct {
+	readFile     string // -r; "" when absent, "-" for stdin
+	writeFile    string // -w; "-" for stdout
+	count        int    // -c; 0 means no limit
+	linkType     pcap.LinkType
+	linkTypeSet  bool   // -y given
+	snaplen      uint32 // -s; 0 means maxSnaplen
+	dump         dumpFormat
+	filterFile   string // -F
+	noOptimize   bool   // -O
+	lineBuffered bool   // -l
+	countOnly    bool   // --count
+	help         bool   // -h, --help: print usage and exit 0
+	version      bool   // --version: print version and exit 0
+	exprArgs     []string
+}
+
+// usageError is a command-line syntax error: it is reported with the usage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// parsedOption is one option occurrence as getopt would return it.
+type parsedOption struct {
+	spec *optionSpec
+	name string // as typed: "-i" or "--interface"
+	arg  string
+}
+
+// parseOptions parses args with tcpdump's getopt_long rules and applies the
+// options in order, stopping at the first that ends the run (help, version,
+// or an error), as tcpdump does.
+func parseOptions(args []string) (*options, error) {
+	parsed, operands, scanErr := scanArgs(args)
+	opts := &options{exprArgs: operands}
+	for _, p := range parsed {
+		if err := opts.apply(p); err != nil {
+			return nil, err
+		}
+		if opts.help || opts.version {
+			return opts, nil
+		}
+	}
+	if scanErr != nil {
+		return nil, scanErr
+	}
+	return opts, nil
+}
+
+// scanArgs splits args into options and operands as GNU getopt_long does:
+// clustered short options, arguments attached or separate, options after
+// operands (argv permutation), "--" ending the options. It stops at the
+// first syntax error, returning the options before it.
+func scanArgs(args []string) ([]parsedOption, []string, error) {
+	var parsed []parsedOption
+	var operands []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return parsed, append(operands, args[i+1:]...), nil
+		case strings.HasPrefix(a, "--"):
+			p, used, err := scanLong(a[2:], args[i+1:])
+			if err != nil {
+				return parsed, operands, err
+			}
+			parsed = append(parsed, p)
+			i += used
+		case len(a) > 1 && a[0] == '-':
+			ps, used, err := scanCluster(a[1:], args[i+1:])
+			parsed = append(parsed, ps...)
+			if err != nil {
+				return parsed, operands, err
+			}
+			i += used
+		default:
+			operands = append(operands, a)
+		}
+	}
+	return parsed, operands, nil
+}
+
+// scanCluster reads the short options of one argument ("nr" of "-nr");
+// an option taking an argument uses the rest of the cluster or the next
+// argument. It returns how many following arguments it consumed.
+func scanCluster(cluster string, rest []string) ([]parsedOption, int, error) {
+	var parsed []parsedOption
+	for j := 0; j < len(cluster); j++ {
+		c := cluster[j]
+		spec := shortSpec(c)
+		if spec == nil {
+			return parsed, 0, &usageError{fmt.Sprintf("invalid option -- '%c'", c)}
+		}
+		p := parsedOption{spec: spec, name: "-" + string(c)}
+		if !spec.hasArg {
+			parsed = append(parsed, p)
+			continue
+		}
+		if j+1 < len(cluster) {
+			p.arg = cluster[j+1:]
+			return append(parsed, p), 0, nil
+		}
+		if len(rest) == 0 {
+			return parsed, 0, &usageError{fmt.Sprintf("option requires an argument -- '%c'", c)}
+		}
+		p.arg = rest[0]
+		return append(parsed, p), 1, nil
+	}
+	return parsed, 0, nil
+}
+
+// scanLong reads "name" or "name=value"; an unambiguous prefix of a long
+// option's name is accepted, as getopt_long does.
+func scanLong(body string, rest []string) (parsedOption, int, error) {
+	name, value, hasValue := strings.Cut(body, "=")
+	spec, err := longSpec(name)
+	if err != nil {
+		return parsedOption{}, 0, err
+	}
+	p := parsedOption{spec: spec, name: "--" + spec.long}
+	switch {
+	case !spec.hasArg && hasValue:
+		return p, 0, &usageError{fmt.Sprintf("option '--%s' doesn't allow an argument", spec.long)}
+	case !spec.hasArg:
+		return p, 0, nil
+	case hasValue:
+		p.arg = value
+		return p, 0, nil
+	case len(rest) == 0:
+		return p, 0, &usageError{fmt.Sprintf("option '--%s' requires an argument", spec.long)}
+	default:
+		p.arg = rest[0]
+		return p, 1, nil
+	}
+}
+
+func shortSpec(c byte) *optionSpec {
+	for i := range optionSpecs {
+		if optionSpecs[i].short == c && c != 0 {
+			return &optionSpecs[i]
+		}
+	}
+	return nil
+}
+
+func longSpec(name string) (*optionSpec, error) {
+	var matches []*optionSpec
+	for i := range optionSpecs {
+		s := &optionSpecs[i]
+		if s.long == "" {
+			continue
+		}
+		if s.long == name {
+			return s, nil
+		}
+		if name != "" && strings.HasPrefix(s.long, name) {
+			matches = append(matches, s)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return nil, &usageError{fmt.Sprintf("unrecognized option '--%s'", name)}
+	case 1:
+		return matches[0], nil
+	}
+	var names []string
+	for _, m := range matches {
+		names = append(names, "'--"+m.long+"'")
+	}
+	return nil, &usageError{fmt.Sprintf("option '--%s' is ambiguous; possibilities: %s",
+		name, strings.Join(names, " "))}
+}
+
+// apply records one option, checking its argument as tcpdump does.
+func (o *options) apply(p parsedOption) error {
+	if p.spec.unsupported != "" {
+		return fmt.Errorf("%s: %s", p.name, p.spec.unsupported)
+	}
+	switch {
+	case p.spec.long == "version":
+		o.version = true
+	case p.spec.long == "count":
+		o.countOnly = true
+	case p.spec.short == 'h':
+		o.help = true
+	case p.spec.short == 'c':
+		n, err := strconv.ParseInt(p.arg, 0, 32)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("invalid packet count %s", p.arg)
+		}
+		o.count = int(n)
+	case p.spec.short == 'd':
+		if o.dump < 3 {
+			o.dump++
+		}
+	case p.spec.short == 'F':
+		o.filterFile = p.arg
+	case p.spec.short == 'l':
+		o.lineBuffered = true
+	case p.spec.short == 'O':
+		o.noOptimize = true
+	case p.spec.short == 'r':
+		o.readFile = p.arg
+	case p.spec.short == 's':
+		n, err := strconv.ParseInt(p.arg, 0, 64)
+		if err != nil || n < 0 || n > maxSnaplen {
+			return fmt.Errorf("invalid snaplen %s (must be >= 0 and <= %d)", p.arg, maxSnaplen)
+		}
+		o.snaplen = uint32(n)
+	case p.spec.short == 'w':
+		o.writeFile = p.arg
+	case p.spec.short == 'y':
+		lt, ok := pcap.LinkTypeByName(p.arg)
+		if !ok {
+			return fmt.Errorf("invalid data link type %s", p.arg)
+		}
+		o.linkType, o.linkTypeSet = lt, true
+	case p.spec.short == 'n', p.spec.short == 'q':
+		// weir never resolves names and always prints one short line.
+	default:
+		return errors.New("internal error: option " + p.name + " has no handler")
+	}
+	return nil
+}
+
+const usageText = `Usage: weir [-dhlnOq] [ -c count ] [ --count ] [ -F file ]
+		[ -r file ] [ -s snaplen ] [ --version ] [ -w file ]
+		[ -y datalinktype ] [ expression ]
+`

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/weircap/weir/pcap"
+)
+
+func TestParseOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want options
+	}{
+		{"empty", nil, options{}},
+		{"cluster with attached file", []string{"-nrin.pcap"}, options{readFile: "in.pcap"}},
+		{"cluster then separate argument", []string{"-nr", "in.pcap", "tcp"},
+			options{readFile: "in.pcap", exprArgs: []string{"tcp"}}},
+		{"attached count", []string{"-c10", "-r", "f"}, options{count: 10, readFile: "f"}},
+		{"hex count", []string{"-c", "0x10", "-r", "f"}, options{count: 16, readFile: "f"}},
+		{"write to stdout attached", []string{"-w-", "-r-"}, options{writeFile: "-", readFile: "-"}},
+		{"expression words joined later", []string{"-r", "f", "tcp", "port", "80"},
+			options{readFile: "f", exprArgs: []string{"tcp", "port", "80"}}},
+		{"options after operands are permuted", []string{"-r", "f", "tcp", "-c", "1"},
+			options{readFile: "f", count: 1, exprArgs: []string{"tcp"}}},
+		{"double dash ends options", []string{"-r", "f", "--", "tcp", "-c", "1"},
+			options{readFile: "f", exprArgs: []string{"tcp", "-c", "1"}}},
+		{"lone dash is an operand", []string{"-"}, options{exprArgs: []string{"-"}}},
+		{"dump levels", []string{"-dd"}, options{dump: 2}},
+		{"dump levels saturate", []string{"-dddd", "-d"}, options{dump: 3}},
+		{"linktype by name, any case", []string{"-y", "linux_sll2"},
+			options{linkType: pcap.LinkTypeLinuxSLL2, linkTypeSet: true}},
+		{"long linktype with =", []string{"--linktype=RAW"}, options{linkType: pcap.LinkTypeRaw, linkTypeSet: true}},
+		{"long snaplen prefix", []string{"--snap", "100"}, options{snaplen: 100}},
+		{"snaplen zero", []string{"-s0"}, options{snaplen: 0}},
+		{"no optimize", []string{"-O"}, options{noOptimize: true}},
+		{"long no optimize", []string{"--no-optimize"}, options{noOptimize: true}},
+		{"filter file", []string{"-F", "f.txt", "-nn", "-q"}, options{filterFile: "f.txt"}},
+		{"line buffered", []string{"-l"}, options{lineBuffered: true}},
+		{"count mode", []string{"--count"}, options{countOnly: true}},
+		{"version prefix", []string{"--vers"}, options{version: true}},
+		{"help stops before a later bad option", []string{"-h", "-k"}, options{help: true}},
+		{"help long", []string{"--help"}, options{help: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseOptions(tt.args)
+			if err != nil {
+				t.Fatalf("parseOptions(%q): %v", tt.args, err)
+			}
+			if !reflect.DeepEqual(*got, tt.want) {
+				t.Errorf("parseOptions(%q)\n got %+v\nwant %+v", tt.args, *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseOptionsErrors(t *testing.T) {
+	tests := []struct {
+		args    []string
+		want    string
+		isUsage bool // printed with the usage text
+	}{
+		{[]string{"-k"}, "invalid option -- 'k'", true},
+		{[]string{"-nk"}, "invalid option -- 'k'", true},
+		{[]string{"-r"}, "option requires an argument -- 'r'", true},
+		{[]string{"--bogus"}, "unrecognized option '--bogus'", true},
+		{[]string{"--help=yes"}, "option '--help' doesn't allow an argument", true},
+		{[]string{"--linktype"}, "option '--linktype' requires an argument", true},
+		{[]string{"--no"}, "option '--no' is ambiguous; possibilities: '--no-optimize' '--no-promiscuous-mode'", true},
+		{[]string{"-c", "0"}, "invalid packet count 0", false},
+		{[]string{"-c", "abc"}, "invalid packet count abc", false},
+		{[]string{"-c", "-1"}, "invalid packet count -1", false},
+		{[]string{"-s", "300000"}, "invalid snaplen 300000 (must be >= 0 and <= 262144)", false},
+		{[]string{"-s", "x"}, "invalid snaplen x (must be >= 0 and <= 262144)", false},
+		{[]string{"-y", "FOO"}, "invalid data link type FOO", false},
+		{[]string{"-i", "eth0"}, "-i: live capture is not supported yet", false},
+		{[]string{"-nieth0"}, "-i: live capture is not supported yet", false},
+		{[]string{"--interface=eth0"}, "--interface: live capture is not supported yet", false},
+		{[]string{"--immediate-mode"}, "--immediate-mode: live capture is not supported yet", false},
+		{[]string{"-r", "f", "-v"}, "-v: detailed packet decoding is not supported yet", false},
+		{[]string{"-C", "10"}, "-C: output file rotation is not supported yet", false},
+		{[]string{"-Z", "nobody"}, "-Z: dropping privileges is not supported yet", false},
+		{[]string{"-U"}, "-U: packet-buffered output is not supported yet", false},
+		{[]string{"-x", "-k"}, "-x: detailed packet decoding is not supported yet", false},
+	}
+	for _, tt := range tests {
+		_, err := parseOptions(tt.args)
+		if err == nil {
+			t.Errorf("parseOptions(%q) succeeded, want error %q", tt.args, tt.want)
+			continue
+		}
+		if err.Error() != tt.want {
+			t.Errorf("parseOptions(%q) error %q, want %q", tt.args, err, tt.want)
+		}
+		_, isUsage := err.(*usageError)
+		if isUsage != tt.isUsage {
+			t.Errorf("parseOptions(%q): usage error %v, want %v", tt.args, isUsage, tt.isUsage)
+		}
+	}
+}
+
+// Every tcpdump 4.99 short option is known: implemented or refused by name,
+// never taken for part of the expression.
+func TestEveryTcpdumpShortOptionIsKnown(t *testing.T) {
+	const tcpdumpShortOptions = "aAbB:c:C:dDeE:fF:G:hHi:Ij:JKlLm:M:nNOpqQ:r:s:StT:uUvV:w:W:xXy:Yz:Z:#"
+	for i := 0; i < len(tcpdumpShortOptions); i++ {
+		c := tcpdumpShortOptions[i]
+		if c == ':' {
+			continue
+		}
+		spec := shortSpec(c)
+		if spec == nil {
+			t.Errorf("-%c is not known", c)
+			continue
+		}
+		takesArg := i+1 < len(tcpdumpShortOptions) && tcpdumpShortOptions[i+1] == ':'
+		if spec.hasArg != takesArg {
+			t.Errorf("-%c: hasArg %v, tcpdump says %v", c, spec.hasArg, takesArg)
+		}
+	}
+}
+
+func TestReadFilterFileComments(t *testing.T) {
+	path := writeTempFile(t, "f.txt", "tcp # web traffic\n and port 80 # only\r\n#whole line\nor udp\x00ignored")
+	got, err := readFilterFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "tcp" + strings.Repeat(" ", 16) + "and port 80" + strings.Repeat(" ", 21) + "or udp"
+	if got != want {
+		t.Errorf("readFilterFile = %q\nwant            %q", got, want)
+	}
+}
+
+func TestReadFilterFileMissing(t *testing.T) {
+	_, err := readFilterFile("/nonexistent/filter.txt")
+	want := "can't open /nonexistent/filter.txt: No such file or directory"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}

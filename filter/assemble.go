@@ -1,0 +1,107 @@
+package filter
+
+import "fmt"
+
+// assemble lays the graph out as a classic BPF program the way libpcap's
+// icode_to_fcode does: blocks in reverse post-order (false branch visited
+// first), each block once, so the unoptimized output matches tcpdump -O -d.
+// A conditional jump further than 255 instructions gets an unconditional
+// "ja" trampoline right after it; adding one moves everything, so layout
+// restarts until every jump fits.
+func assemble(root *block) (Program, error) {
+	order := postOrder(root)
+	for {
+		prog, ok := layout(order)
+		if ok {
+			if len(prog) > MaxInstructions {
+				return nil, fmt.Errorf("filter: program needs %d instructions, more than the kernel's limit of %d", len(prog), MaxInstructions)
+			}
+			return prog, nil
+		}
+	}
+}
+
+// postOrder lists the blocks reachable from root, children before parents,
+// the false successor's subtree before the true one's.
+func postOrder(root *block) []*block {
+	var order []*block
+	var visit func(b *block)
+	visit = func(b *block) {
+		if b == nil || b.mark {
+			return
+		}
+		b.mark = true
+		visit(b.jf)
+		visit(b.jt)
+		order = append(order, b)
+	}
+	visit(root)
+	for _, b := range order {
+		b.mark = false
+	}
+	return order
+}
+
+func blockSize(b *block) int {
+	n := len(b.stmts) + 1
+	if b.longJT {
+		n++
+	}
+	if b.longJF {
+		n++
+	}
+	return n
+}
+
+// layout emits the program from its end backwards, in post-order. When a
+// jump does not fit it marks the block as needing a trampoline and reports
+// failure, so the caller lays out again.
+func layout(order []*block) (Program, bool) {
+	total := 0
+	for _, b := range order {
+		total += blockSize(b)
+	}
+	prog := make(Program, total)
+	tail := total
+	for _, b := range order {
+		tail -= blockSize(b)
+		b.offset = tail
+		pc := tail
+		for _, s := range b.stmts {
+			prog[pc] = Instruction{Op: s.op, K: s.k}
+			pc++
+		}
+		jump := Instruction{Op: b.jump.op, K: b.jump.k}
+		if b.isReturn() || b.jump.op == ClassJmp|JmpJa {
+			prog[pc] = jump
+			continue
+		}
+		extra := 0
+		off := b.jt.offset - pc - 1
+		if off >= 256 {
+			if !b.longJT {
+				b.longJT = true
+				return nil, false
+			}
+			jump.Jt = uint8(extra)
+			extra++
+			prog[pc+extra] = Instruction{Op: ClassJmp | JmpJa, K: uint32(off - extra)}
+		} else {
+			jump.Jt = uint8(off)
+		}
+		off = b.jf.offset - pc - 1
+		if off >= 256 {
+			if !b.longJF {
+				b.longJF = true
+				return nil, false
+			}
+			jump.Jf = uint8(extra)
+			extra++
+			prog[pc+extra] = Instruction{Op: ClassJmp | JmpJa, K: uint32(off - extra)}
+		} else {
+			jump.Jf = uint8(off)
+		}
+		prog[pc] = jump
+	}
+	return prog, true
+}
