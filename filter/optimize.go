@@ -19,6 +19,17 @@ import (
 func optimize(root *block) *block {
 	for {
 		changed := false
+		// A decided test at the entry is skipped like any other.
+		for hops := 0; !root.isReturn(); hops++ {
+			outcome, ok := decide(root, valueKey(root), nil)
+			if !ok {
+				break
+			}
+			if a, x, mem := readsAtEntry(root.succ(outcome)); a || x || mem {
+				break
+			}
+			root, changed = root.succ(outcome), true
+		}
 		if threadEdges(root) {
 			changed = true
 		}
@@ -143,43 +154,62 @@ func readsAtEntry(b *block) (a, x, mem bool) {
 	return a, x, mem
 }
 
-// constantValue runs a block's statements without a packet; it succeeds
-// when they never touch packet data, giving A and X at the jump.
+// constantValue runs a block's statements on values that are either
+// known constants or unknown packet data. It succeeds when A (and X, when
+// the jump uses it) end up known: "ld [26]; and #0" is 0 whatever the
+// packet holds, and, as in libpcap, the load is then dead and dropped.
 func constantValue(b *block) (a, x uint32, ok bool) {
-	var mem [MemWords]uint32
+	type val struct {
+		v     uint32
+		known bool
+	}
+	var ra, rx val
+	var mem [MemWords]val
 	for _, s := range b.stmts {
-		switch s.op {
-		case ClassLd | ModeImm:
-			a = s.k
-		case ClassLdx | ModeImm:
-			x = s.k
-		case ClassLd | ModeMem:
-			a = mem[s.k%MemWords]
-		case ClassLdx | ModeMem:
-			x = mem[s.k%MemWords]
-		case ClassSt:
-			mem[s.k%MemWords] = a
-		case ClassStx:
-			mem[s.k%MemWords] = x
-		case ClassMisc | MiscTax:
-			x = a
-		case ClassMisc | MiscTxa:
-			a = x
+		switch {
+		case s.op == ClassLd|ModeImm:
+			ra = val{s.k, true}
+		case s.op == ClassLdx|ModeImm:
+			rx = val{s.k, true}
+		case s.op == ClassLd|ModeMem:
+			ra = mem[s.k%MemWords]
+		case s.op == ClassLdx|ModeMem:
+			rx = mem[s.k%MemWords]
+		case s.op == ClassSt:
+			mem[s.k%MemWords] = ra
+		case s.op == ClassStx:
+			mem[s.k%MemWords] = rx
+		case s.op == ClassMisc|MiscTax:
+			rx = ra
+		case s.op == ClassMisc|MiscTxa:
+			ra = rx
+		case Class(s.op) == ClassLd:
+			ra = val{} // packet data or length
+		case Class(s.op) == ClassLdx:
+			rx = val{}
+		case Class(s.op) == ClassAlu:
+			operand := val{s.k, true}
+			if s.op&SrcX != 0 && s.op&0xf0 != AluNeg {
+				operand = rx
+			}
+			op := s.op & 0xf0
+			switch {
+			case operand.known && operand.v == 0 && (op == AluAnd || op == AluMul):
+				ra = val{0, true}
+			case ra.known && (operand.known || op == AluNeg):
+				v, ok := alu(op, ra.v, operand.v)
+				ra = val{v, ok}
+			default:
+				ra = val{}
+			}
 		default:
-			if Class(s.op) != ClassAlu {
-				return 0, 0, false
-			}
-			operand := s.k
-			if s.op&SrcX != 0 {
-				operand = x
-			}
-			var ok bool
-			if a, ok = alu(s.op&0xf0, a, operand); !ok {
-				return 0, 0, false
-			}
+			return 0, 0, false
 		}
 	}
-	return a, x, true
+	if !ra.known || (b.jump.op&SrcX != 0 && !rx.known) {
+		return 0, 0, false
+	}
+	return ra.v, rx.v, true
 }
 
 // alu applies one ALU operation; division by zero is left to run time.

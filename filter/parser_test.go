@@ -28,10 +28,7 @@ import (
 // quoted if it has tabs or newlines). The canonical golden holds String()
 // of every expression Parse accepts; -update checks that tcpdump compiles
 // the canonical form of each accepted row to the very same program.
-var (
-	update  = flag.Bool("update", false, "regenerate testdata/parse goldens with tcpdump")
-	addFile = flag.String("add", "", "with -update: file of expressions to add to the syntax golden")
-)
+var addFile = flag.String("add", "", "with -update: file of expressions to add to the syntax golden")
 
 const (
 	syntaxGolden    = "testdata/parse/syntax.tsv"
@@ -109,7 +106,7 @@ func deliberateReject(err error) bool {
 }
 
 func TestSyntaxGolden(t *testing.T) {
-	if *update {
+	if testutil.Update() {
 		updateSyntaxGolden(t)
 	}
 	rows := readSyntaxGolden(t)
@@ -255,7 +252,7 @@ func writeGolden(t *testing.T, path, content string) {
 // tree has libpcap's shape (precedence, inheritance, arithmetic).
 func TestCanonicalGolden(t *testing.T) {
 	rows := readSyntaxGolden(t)
-	if *update {
+	if testutil.Update() {
 		updateCanonicalGolden(t, rows)
 	}
 	data, err := os.ReadFile(canonicalGolden)

@@ -384,9 +384,10 @@ func parseRawPcap(data []byte) ([]rawRecord, error) {
 
 // weirPackets is a capture as weir's reader sees it.
 type weirPackets struct {
-	linkType pcap.LinkType
-	data     [][]byte
-	lengths  []int
+	linkType  pcap.LinkType
+	bigEndian bool
+	data      [][]byte
+	lengths   []int
 }
 
 func readWithWeir(t *testing.T, captures []diffCapture) []weirPackets {
@@ -403,6 +404,7 @@ func readWithWeir(t *testing.T, captures []diffCapture) []weirPackets {
 			t.Fatalf("%s: pcap.NewReader: %v", c.name, err)
 		}
 		out[i].linkType = r.LinkType()
+		out[i].bigEndian = r.BigEndian()
 		for {
 			data, ci, err := r.ReadPacket()
 			if err == io.EOF {
@@ -431,7 +433,7 @@ func weirVerdict(p weirPackets, expr string, optimize bool) (v verdict) {
 			v = verdict{failure: fmt.Sprint("panic: ", r)}
 		}
 	}()
-	prog, err := Compile(expr, Config{LinkType: p.linkType, Optimize: optimize})
+	prog, err := Compile(expr, Config{LinkType: p.linkType, Optimize: optimize, Savefile: true, SavefileBigEndian: p.bigEndian})
 	if err != nil {
 		return verdict{rejected: true, message: err.Error()}
 	}

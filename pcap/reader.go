@@ -124,3 +124,13 @@ func (r *Reader) Interfaces() []Interface {
 	}
 	return []Interface{r.classic.iface()}
 }
+
+// BigEndian reports whether the file (for pcapng, its current section)
+// was written big-endian. Link layers that store host-order fields, such
+// as DLT_NULL's address family, follow this order.
+func (r *Reader) BigEndian() bool {
+	if r.pcapng {
+		return r.ng.order.big
+	}
+	return r.classic.order.big
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/md5"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +15,6 @@ import (
 	"github.com/weircap/weir/internal/testutil"
 )
 
-var update = flag.Bool("update", false, "regenerate testdata/ fixtures and goldens with tcpdump, tshark, editcap and mergecap")
 
 // tsharkFields are what both tshark and our listing print per packet.
 var tsharkFields = []string{"frame.interface_id", "frame.time_epoch", "frame.len", "frame.cap_len", "frame.md5_hash"}
@@ -215,7 +213,7 @@ func TestReadsToolOutput(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden := filepath.Join("testdata", fx.name+".golden")
-			if *update {
+			if testutil.Update() {
 				tshark := testutil.RequireTool(t, "tshark", "tshark")
 				if err := os.WriteFile(golden, []byte(tsharkListing(t, tshark, out)), 0o644); err != nil {
 					t.Fatal(err)

@@ -56,7 +56,7 @@ func (c *command) run(ctx context.Context) int {
 	snaplen := fileSnaplen(src)
 	c.printStart(inputName, src.LinkType(), snaplen)
 
-	prog, ok := c.compile(expr, filter.Config{LinkType: src.LinkType(), Snaplen: snaplen, Optimize: !c.opts.noOptimize})
+	prog, ok := c.compile(expr, filter.Config{LinkType: src.LinkType(), Snaplen: snaplen, Optimize: !c.opts.noOptimize, Savefile: true, SavefileBigEndian: src.BigEndian()})
 	if !ok {
 		return 1
 	}
