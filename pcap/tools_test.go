@@ -15,7 +15,6 @@ import (
 	"github.com/weircap/weir/internal/testutil"
 )
 
-
 // tsharkFields are what both tshark and our listing print per packet.
 var tsharkFields = []string{"frame.interface_id", "frame.time_epoch", "frame.len", "frame.cap_len", "frame.md5_hash"}
 
