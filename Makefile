@@ -9,7 +9,7 @@ GO ?= go
 TEST_FUZZTIME ?= 5s
 FUZZTIME ?= 60s
 # Packages whose golden files `make golden` regenerates from the local tcpdump.
-GOLDEN_PKGS ?= ./filter
+GOLDEN_PKGS ?= ./filter ./pcap
 # External programs the tests use as oracles, and the Debian packages that
 # provide them (capinfos comes with tshark's wireshark-common).
 TOOLS := tcpdump tshark capinfos
@@ -72,7 +72,7 @@ bench: build
 	else echo "scripts/bench-offline.sh not found: offline benchmark skipped"; fi
 
 golden:
-	for pkg in $(GOLDEN_PKGS); do $(GO) test "$$pkg" -run Golden -update; done
+	$(GO) test $(GOLDEN_PKGS) -update
 
 captures:
 	$(GO) run ./internal/cmd/gencaptures -out testdata/captures

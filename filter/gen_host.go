@@ -141,6 +141,9 @@ func parseDotted(s string) (value uint32, bits int, ok bool) {
 // hostNumber compiles a numeric IPv4 host or network: a NUM (text "") or
 // a dotted HID (libpcap gen_ncode's address part).
 func (g *gen) hostNumber(text string, v uint32, q Qualifiers) frag {
+	if q.Proto == ProtoDecnet {
+		g.fail("decnet addresses are not supported yet")
+	}
 	bits := 32
 	if text != "" {
 		var ok bool
@@ -149,10 +152,7 @@ func (g *gen) hostNumber(text string, v uint32, q Qualifiers) frag {
 			g.fail("invalid IPv4 address '%s'", text)
 		}
 	}
-	switch q.Proto {
-	case ProtoDecnet:
-		g.fail("decnet addresses are not supported yet")
-	case ProtoLink:
+	if q.Proto == ProtoLink {
 		g.fail("illegal link layer address")
 	}
 	mask := uint32(0xffffffff)

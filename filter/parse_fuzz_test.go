@@ -25,7 +25,8 @@ func FuzzParse(f *testing.F) {
 		f.Add(tt.input)
 	}
 	f.Fuzz(func(t *testing.T, expr string) {
-		_, _ = Compile(expr, Config{LinkType: 1})
+		_, _ = Compile(expr, Config{LinkType: 1, Resolver: offlineResolver{}})
+		_, _ = Compile(expr, Config{LinkType: 1, Resolver: offlineResolver{}, Optimize: true})
 		n, err := Parse(expr)
 		if err != nil {
 			var e *Error
