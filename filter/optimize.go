@@ -324,7 +324,7 @@ func threadEdges(root *block) bool {
 				if !ok {
 					break
 				}
-				if _, x, mem := readsAtEntry(t.succ(outcome)); x || mem {
+				if a, x, mem := readsAtEntry(t.succ(outcome)); a || x || mem {
 					break // the skipped statements feed the next block
 				}
 				known = append(known, edgeFact(t, keys[t], outcome)...)
