@@ -216,7 +216,12 @@ func (c *command) printStart(name string, lt pcap.LinkType, snaplen uint32) {
 
 // filterFile runs the read-filter-write loop and reports how it ended.
 func (c *command) filterFile(ctx context.Context, src *pcap.Reader, inputName string, prog filter.Program, matchAll bool) int {
-	loop := &offlineLoop{src: src, prog: prog, matchAll: matchAll, limit: c.opts.count}
+	vm, err := filter.NewVM(prog)
+	if err != nil {
+		c.errorf("%s", err)
+		return 1
+	}
+	loop := &offlineLoop{src: src, vm: vm, matchAll: matchAll, limit: c.opts.count}
 	outputName := "stdout"
 	var closeOutput func() error
 	switch {
@@ -309,7 +314,7 @@ func plural(n int) string {
 // --count.
 type offlineLoop struct {
 	src      *pcap.Reader
-	prog     filter.Program
+	vm       *filter.VM
 	matchAll bool // empty expression: skip the VM
 	limit    int  // stop after this many matches; 0 for no limit
 	writer   *pcap.Writer
@@ -331,7 +336,7 @@ func (l *offlineLoop) run(stopped *atomic.Bool) (readErr, writeErr error) {
 			return err, nil
 		}
 		l.received++
-		if !l.matchAll && filter.Run(l.prog, data, ci.Length) == 0 {
+		if !l.matchAll && l.vm.Run(data, ci.Length) == 0 {
 			continue
 		}
 		l.captured++
