@@ -56,10 +56,7 @@ func compileTree(expr string, root Node, cfg Config) (prog Program, err error) {
 	if cfg.Snaplen == 0 {
 		cfg.Snaplen = DefaultSnaplen
 	}
-	g, err := newGen(expr, cfg)
-	if err != nil {
-		return nil, err
-	}
+	g := newGen(expr, cfg)
 	var entry *block
 	if root == nil {
 		entry = retBlock(cfg.Snaplen)

@@ -1,8 +1,6 @@
 package filter
 
 import (
-	"fmt"
-
 	"github.com/weircap/weir/pcap"
 )
 
@@ -35,6 +33,7 @@ type gen struct {
 	cfg     Config
 	link    pcap.LinkType
 	layout  linkLayout
+	known   bool // the link type's layout is known
 	regUsed [MemWords]bool
 	curReg  int
 	pos     int // offset of the node being compiled, for errors
@@ -44,13 +43,21 @@ type gen struct {
 // libpcap's bpf_error longjmp.
 type compileError struct{ err *Error }
 
-func newGen(expr string, cfg Config) (*gen, error) {
-	layout, ok := linkLayouts[cfg.LinkType]
-	if !ok {
-		return nil, &Error{Expr: expr, Pos: 0, Msg: fmt.Sprintf(
-			"link type %s (%d) is not supported yet", cfg.LinkType.Name(), uint32(cfg.LinkType))}
+func newGen(expr string, cfg Config) *gen {
+	layout, known := linkLayouts[cfg.LinkType]
+	if !known {
+		layout = linkLayout{offLinkType: offsetUnset}
 	}
-	return &gen{expr: expr, cfg: cfg, link: cfg.LinkType, layout: layout}, nil
+	return &gen{expr: expr, cfg: cfg, link: cfg.LinkType, layout: layout, known: known}
+}
+
+// requireLayout stops compiling a test that needs to know where the link
+// type keeps its fields when weir does not know it: tests on the raw
+// bytes ("link[0]", "len", "byte") still work there.
+func (g *gen) requireLayout() {
+	if !g.known {
+		g.fail("link type %s (%d) is not supported yet for this test", g.link.Name(), uint32(g.link))
+	}
 }
 
 // fail aborts the compilation with an error at the current node.
@@ -81,6 +88,24 @@ func (g *gen) allocReg() int {
 
 func (g *gen) freeReg(r int) { g.regUsed[r] = false }
 
+// Link types whose link-layer header does not start at the first byte of
+// the packet (a radio header of variable length, a pseudo-header): loads
+// relative to it need layout knowledge weir does not have for them yet.
+var linkHeaderNotAtStart = map[pcap.LinkType]bool{
+	119: true, // PRISM_HEADER
+	127: true, // IEEE802_11_RADIO
+	163: true, // IEEE802_11_RADIO_AVS
+	192: true, // PPI
+	240: true, // NETANALYZER
+	241: true, // NETANALYZER_TRANSPARENT
+}
+
+func (g *gen) requireLinkHeaderAtStart() {
+	if linkHeaderNotAtStart[g.link] {
+		g.requireLayout()
+	}
+}
+
 // offRel says what a load offset is relative to, as libpcap's e_offrel.
 type offRel int
 
@@ -106,8 +131,14 @@ func ldInd(size uint16, k int) statement {
 func (g *gen) loadA(rel offRel, off int, size uint16) []statement {
 	l := g.layout
 	switch rel {
-	case relPacket, relLinkHdr:
+	case relPacket:
 		return []statement{ldAbs(size, off)}
+	case relLinkHdr:
+		g.requireLinkHeaderAtStart()
+		return []statement{ldAbs(size, off)}
+	}
+	g.requireLayout()
+	switch rel {
 	case relLLC:
 		return []statement{ldAbs(size, l.offLinkPL+off)}
 	case relLinkPL:
@@ -126,6 +157,7 @@ func (g *gen) loadA(rel offRel, off int, size uint16) []statement {
 
 // loadXIPHeaderLen puts the IPv4 header length in X: ldxb 4*([k]&0xf).
 func (g *gen) loadXIPHeaderLen() statement {
+	g.requireLayout()
 	return statement{op: ClassLdx | ModeMsh | SizeB, k: uint32(g.layout.offLinkPL + g.layout.offNL)}
 }
 

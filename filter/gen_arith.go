@@ -87,6 +87,7 @@ func (g *gen) load(proto Proto, index arth, size int) arth {
 	l := g.layout
 	switch proto {
 	case ProtoLink:
+		g.requireLinkHeaderAtStart()
 		index.stmts = append(index.stmts, ldxMem(index.reg), ldInd(sizeCode, 0))
 	case ProtoIP, ProtoARP, ProtoRARP, ProtoAtalk, ProtoDecnet, ProtoSCA, ProtoLAT, ProtoMOPRC, ProtoMOPDL, ProtoIPv6:
 		index.stmts = append(index.stmts, ldxMem(index.reg), ldInd(sizeCode, l.offLinkPL+l.offNL))

@@ -24,6 +24,7 @@ const (
 // linkType tests the packet's link-layer protocol type (libpcap
 // gen_linktype): llProto is an Ethernet type, or an LLC SAP when <= 1500.
 func (g *gen) linkType(llProto uint32) frag {
+	g.requireLayout()
 	switch g.link {
 	case pcap.LinkTypeEthernet:
 		return g.etherLinkType(llProto)

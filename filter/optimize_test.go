@@ -130,3 +130,32 @@ func TestOptimizedVerdictsEqualUnoptimized(t *testing.T) {
 		t.Fatalf("only %d verdicts compared", checked)
 	}
 }
+
+// TestLinkTypesWithoutLayout: on a link type whose layout weir does not
+// know yet, tests on raw bytes compile and protocol tests are refused,
+// never compiled wrong.
+func TestLinkTypesWithoutLayout(t *testing.T) {
+	for _, tc := range []struct {
+		lt      pcap.LinkType
+		expr    string
+		compile bool
+	}{
+		{pcap.LinkTypePPP, "", true},
+		{pcap.LinkTypePPP, "len >= 100 and link[0] = 0xff", true},
+		{pcap.LinkTypeCHDLC, "byte 8 = 5", true},
+		{pcap.LinkTypePPP, "ip", false},
+		{pcap.LinkTypePPP, "tcp port 80", false},
+		{pcap.LinkTypePPP, "ip[0] = 0x45", false},
+		{pcap.LinkTypeIEEE802_11Radio, "link[0] = 1", false}, // radiotap header first
+		{pcap.LinkTypeIEEE802_11Radio, "byte 1 = 2", false},
+		{pcap.LinkTypeIEEE802_11Radio, "len > 100", true},
+	} {
+		_, err := Compile(tc.expr, Config{LinkType: tc.lt})
+		switch {
+		case tc.compile && err != nil:
+			t.Errorf("%s %q: %v", tc.lt, tc.expr, err)
+		case !tc.compile && (err == nil || !strings.Contains(err.Error(), "not supported yet")):
+			t.Errorf("%s %q: got %v, want a 'not supported yet' error", tc.lt, tc.expr, err)
+		}
+	}
+}
