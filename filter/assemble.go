@@ -77,31 +77,33 @@ func layout(order []*block) (Program, bool) {
 			continue
 		}
 		extra := 0
-		off := b.jt.offset - pc - 1
-		if off >= 256 {
-			if !b.longJT {
-				b.longJT = true
-				return nil, false
-			}
-			jump.Jt = uint8(extra)
-			extra++
-			prog[pc+extra] = Instruction{Op: ClassJmp | JmpJa, K: uint32(off - extra)}
-		} else {
-			jump.Jt = uint8(off)
+		var fits bool
+		if jump.Jt, fits = layoutBranch(prog, pc, b.jt.offset, &b.longJT, &extra); !fits {
+			return nil, false
 		}
-		off = b.jf.offset - pc - 1
-		if off >= 256 {
-			if !b.longJF {
-				b.longJF = true
-				return nil, false
-			}
-			jump.Jf = uint8(extra)
-			extra++
-			prog[pc+extra] = Instruction{Op: ClassJmp | JmpJa, K: uint32(off - extra)}
-		} else {
-			jump.Jf = uint8(off)
+		if jump.Jf, fits = layoutBranch(prog, pc, b.jf.offset, &b.longJF, &extra); !fits {
+			return nil, false
 		}
 		prog[pc] = jump
 	}
 	return prog, true
+}
+
+// layoutBranch computes one branch offset of the jump at pc to target. A branch
+// beyond 255 goes through a "ja" placed after the jump; when the block has
+// no room for it yet, it marks it (long) and reports that layout must
+// start again.
+func layoutBranch(prog Program, pc, target int, long *bool, extra *int) (uint8, bool) {
+	off := target - pc - 1
+	if off < 256 {
+		return uint8(off), true
+	}
+	if !*long {
+		*long = true
+		return 0, false
+	}
+	jt := uint8(*extra)
+	*extra++
+	prog[pc+*extra] = Instruction{Op: ClassJmp | JmpJa, K: uint32(off - *extra)}
+	return jt, true
 }
