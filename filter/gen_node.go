@@ -39,7 +39,7 @@ func (g *gen) node(n Node) frag {
 	case *Encap:
 		g.fail("'%s' is not supported yet", n.Keyword)
 	case *Keyword:
-		g.fail("'%s' is not supported on %s captures", n.Words[0], g.link.Name())
+		g.fail("'%s' is not supported yet", n.Words[0])
 	}
 	g.fail("unsupported expression")
 	return frag{}
