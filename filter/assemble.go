@@ -71,6 +71,7 @@ func layout(order []*block) (Program, bool) {
 			prog[pc] = Instruction{Op: s.op, K: s.k}
 			pc++
 		}
+		resolveLocalJumps(prog[b.offset:pc], b.stmts)
 		jump := Instruction{Op: b.jump.op, K: b.jump.k}
 		if b.isReturn() || b.jump.op == ClassJmp|JmpJa {
 			prog[pc] = jump
@@ -106,4 +107,25 @@ func layoutBranch(prog Program, pc, target int, long *bool, extra *int) (uint8, 
 	*extra++
 	prog[pc+*extra] = Instruction{Op: ClassJmp | JmpJa, K: uint32(off - *extra)}
 	return jt, true
+}
+
+// resolveLocalJumps fills the offsets of conditional jumps inside a block
+// from the labels of their targets.
+func resolveLocalJumps(code Program, stmts []statement) {
+	var at map[int]int
+	for i, s := range stmts {
+		if s.jt == 0 && s.jf == 0 {
+			continue
+		}
+		if at == nil {
+			at = make(map[int]int)
+			for j, t := range stmts {
+				if t.label != 0 {
+					at[t.label] = j
+				}
+			}
+		}
+		code[i].Jt = uint8(at[s.jt] - i - 1)
+		code[i].Jf = uint8(at[s.jf] - i - 1)
+	}
 }

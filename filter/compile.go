@@ -28,6 +28,12 @@ type Config struct {
 	// SavefileBigEndian is the capture file's byte order, which is also
 	// the byte order of DLT_NULL's address-family word.
 	SavefileBigEndian bool
+	// KernelVLAN targets a live AF_PACKET socket on Ethernet, where the
+	// kernel takes the outer VLAN tag out of the packet into metadata:
+	// "vlan" then tests the metadata first (libpcap's
+	// BPF_SPECIAL_VLAN_HANDLING), so live and offline give the same answer
+	// for the same frame on the wire.
+	KernelVLAN bool
 }
 
 // Resolver turns names in expressions into addresses. Host names reach it
@@ -70,8 +76,10 @@ func compileTree(expr string, root Node, cfg Config) (prog Program, err error) {
 				prog, err = nil, ce.err
 			}
 		}()
-		entry = finish(g.node(root), cfg.Snaplen)
-		if cfg.Optimize {
+		f := g.node(root)
+		g.insertVarOffsets(f.head)
+		entry = finish(f, cfg.Snaplen)
+		if cfg.Optimize && !g.noOptimize {
 			entry = optimize(entry)
 			if !acceptsSome(entry) {
 				// As libpcap: a filter that can match nothing is a mistake.

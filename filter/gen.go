@@ -4,39 +4,54 @@ import (
 	"github.com/weircap/weir/pcap"
 )
 
-// offsetUnset marks a link type without a protocol-type field.
+// offsetUnset marks an offset a link type does not have (no protocol-type
+// field), as libpcap's OFFSET_NOT_SET.
 const offsetUnset = -1
 
-// linkLayout is where a link type keeps its fields, as libpcap's
-// init_linktype: offsets from the start of the packet.
-type linkLayout struct {
-	offLinkType int // protocol type field, or offsetUnset
-	offLinkPL   int // link-layer payload
-	offNL       int // network header within the payload (Ethernet II)
-	offNLNoSnap int // network header within an 802.2 payload without SNAP
+// absOffset is an offset from the start of the packet: a constant part
+// and, when variable, a part computed at run time into a scratch slot
+// (libpcap's bpf_abs_offset). Encapsulations (vlan, mpls, pppoes, geneve)
+// and variable-length radio headers move these as the expression goes on.
+type absOffset struct {
+	variable bool
+	constant int
+	reg      int // scratch slot of the variable part, -1 until assigned
 }
 
-var linkLayouts = map[pcap.LinkType]linkLayout{
-	pcap.LinkTypeEthernet:  {offLinkType: 12, offLinkPL: 14, offNL: 0, offNLNoSnap: 3},
-	pcap.LinkTypeNull:      {offLinkType: 0, offLinkPL: 4},
-	pcap.LinkTypeLoop:      {offLinkType: 0, offLinkPL: 4},
-	pcap.LinkTypeRaw:       {offLinkType: offsetUnset, offLinkPL: 0},
-	pcap.LinkTypeIPv4:      {offLinkType: offsetUnset, offLinkPL: 0},
-	pcap.LinkTypeIPv6:      {offLinkType: offsetUnset, offLinkPL: 0},
-	pcap.LinkTypeLinuxSLL:  {offLinkType: 14, offLinkPL: 16},
-	pcap.LinkTypeLinuxSLL2: {offLinkType: 0, offLinkPL: 20},
-}
+func fixedOffset(c int) absOffset { return absOffset{constant: c, reg: -1} }
 
 // gen holds the state of one compilation, libpcap's compiler_state.
 type gen struct {
-	expr    string
-	cfg     Config
-	link    pcap.LinkType
-	layout  linkLayout
-	known   bool // the link type's layout is known
+	expr string
+	cfg  Config
+	pos  int // offset of the node being compiled, for errors
+
+	// The link layer being looked at, the one outside it (pppoes,
+	// geneve), and the capture's own.
+	link, prevLink, outermostLink pcap.LinkType
+	known                         bool // the capture's link type is one weir lays out
+
+	offLinkHdr, offPrevLinkHdr, offOutermostLinkHdr absOffset
+	offLinkPL                                       absOffset // link-layer payload
+	offLinkType                                     absOffset // protocol type field; constant offsetUnset if none
+	offNL                                           int       // network header within the payload
+	offNLNoSnap                                     int       // same, after 802.2 without SNAP
+
+	labelDepth    int  // mpls labels seen: what follows is inside MPLS
+	vlanDepth     int  // vlan tags seen
+	isGeneve      bool // what follows is a Geneve payload
+	vlanVarOffset bool // kernel VLAN metadata made payload offsets variable
+	noOptimize    bool // code with jumps inside blocks: libpcap leaves it unoptimized
+
 	regUsed [MemWords]bool
 	curReg  int
-	pos     int // offset of the node being compiled, for errors
+	labels  int // last label handed out for jumps inside blocks
+}
+
+// newLabel names a statement that a jump inside its block targets.
+func (g *gen) newLabel() int {
+	g.labels++
+	return g.labels
 }
 
 // compileError carries a positioned error out of deep generator calls, as
@@ -44,11 +59,49 @@ type gen struct {
 type compileError struct{ err *Error }
 
 func newGen(expr string, cfg Config) *gen {
-	layout, known := linkLayouts[cfg.LinkType]
-	if !known {
-		layout = linkLayout{offLinkType: offsetUnset}
+	g := &gen{expr: expr, cfg: cfg}
+	g.initLinkType(cfg.LinkType)
+	return g
+}
+
+// initLinkType sets the offsets of a capture's link type, as libpcap's
+// init_linktype.
+func (g *gen) initLinkType(lt pcap.LinkType) {
+	g.link, g.prevLink, g.outermostLink = lt, lt, lt
+	g.offLinkHdr = fixedOffset(0)
+	g.offLinkPL = fixedOffset(0)
+	g.offLinkType = fixedOffset(0)
+	g.known = true
+	set := func(linkType, linkPL, nl, nlNoSnap int) {
+		g.offLinkType.constant, g.offLinkPL.constant = linkType, linkPL
+		g.offNL, g.offNLNoSnap = nl, nlNoSnap
 	}
-	return &gen{expr: expr, cfg: cfg, link: cfg.LinkType, layout: layout, known: known}
+	switch lt {
+	case pcap.LinkTypeEthernet:
+		set(12, 14, 0, 3) // Ethernet II; 802.3 + 802.2
+	case pcap.LinkTypeNull, pcap.LinkTypeLoop:
+		set(0, 4, 0, 0)
+	case pcap.LinkTypePPP, pcap.LinkTypeCHDLC:
+		set(2, 4, 0, 0) // HDLC-like framing, then the protocol field
+	case pcap.LinkTypeRaw, pcap.LinkTypeIPv4, pcap.LinkTypeIPv6:
+		set(offsetUnset, 0, 0, 0)
+	case pcap.LinkTypeLinuxSLL:
+		set(14, 16, 0, 0)
+	case pcap.LinkTypeLinuxSLL2:
+		set(0, 20, 0, 0)
+	default:
+		set(offsetUnset, 0, 0, 0)
+		g.known = false
+	}
+	g.offOutermostLinkHdr, g.offPrevLinkHdr = g.offLinkHdr, g.offLinkHdr
+}
+
+// pushLinkHeader makes an encapsulated link layer the current one (libpcap
+// PUSH_LINKHDR): pppoes carries PPP, geneve carries Ethernet.
+func (g *gen) pushLinkHeader(lt pcap.LinkType, hdr absOffset) {
+	g.prevLink, g.offPrevLinkHdr = g.link, g.offLinkHdr
+	g.link, g.offLinkHdr = lt, hdr
+	g.isGeneve = false
 }
 
 // requireLayout stops compiling a test that needs to know where the link
@@ -56,7 +109,7 @@ func newGen(expr string, cfg Config) *gen {
 // bytes ("link[0]", "len", "byte") still work there.
 func (g *gen) requireLayout() {
 	if !g.known {
-		g.fail("link type %s (%d) is not supported yet for this test", g.link.Name(), uint32(g.link))
+		g.fail("link type %s (%d) is not supported yet for this test", g.outermostLink.Name(), uint32(g.outermostLink))
 	}
 }
 
@@ -87,160 +140,3 @@ func (g *gen) allocReg() int {
 }
 
 func (g *gen) freeReg(r int) { g.regUsed[r] = false }
-
-// Link types whose link-layer header does not start at the first byte of
-// the packet (a radio header of variable length, a pseudo-header): loads
-// relative to it need layout knowledge weir does not have for them yet.
-var linkHeaderNotAtStart = map[pcap.LinkType]bool{
-	119: true, // PRISM_HEADER
-	127: true, // IEEE802_11_RADIO
-	163: true, // IEEE802_11_RADIO_AVS
-	192: true, // PPI
-	240: true, // NETANALYZER
-	241: true, // NETANALYZER_TRANSPARENT
-}
-
-func (g *gen) requireLinkHeaderAtStart() {
-	if linkHeaderNotAtStart[g.link] {
-		g.requireLayout()
-	}
-}
-
-// offRel says what a load offset is relative to, as libpcap's e_offrel.
-type offRel int
-
-const (
-	relPacket       offRel = iota // start of the packet
-	relLinkHdr                    // link-layer header
-	relLLC                        // link-layer payload (802.2 LLC header)
-	relLinkPL                     // network-layer header
-	relLinkPLNoSnap               // network-layer header after 802.2 without SNAP
-	relLinkType                   // link-layer type field
-	relTranIPv4                   // transport header after an IPv4 header of any length
-	relTranIPv6                   // transport header after a fixed IPv6 header
-)
-
-func ldAbs(size uint16, k int) statement {
-	return statement{op: ClassLd | ModeAbs | size, k: uint32(k)}
-}
-func ldInd(size uint16, k int) statement {
-	return statement{op: ClassLd | ModeInd | size, k: uint32(k)}
-}
-
-// loadA loads the field at off, relative to rel, into A (libpcap gen_load_a).
-func (g *gen) loadA(rel offRel, off int, size uint16) []statement {
-	l := g.layout
-	switch rel {
-	case relPacket:
-		return []statement{ldAbs(size, off)}
-	case relLinkHdr:
-		g.requireLinkHeaderAtStart()
-		return []statement{ldAbs(size, off)}
-	}
-	g.requireLayout()
-	switch rel {
-	case relLLC:
-		return []statement{ldAbs(size, l.offLinkPL+off)}
-	case relLinkPL:
-		return []statement{ldAbs(size, l.offLinkPL+l.offNL+off)}
-	case relLinkPLNoSnap:
-		return []statement{ldAbs(size, l.offLinkPL+l.offNLNoSnap+off)}
-	case relLinkType:
-		return []statement{ldAbs(size, l.offLinkType+off)}
-	case relTranIPv4:
-		return []statement{g.loadXIPHeaderLen(), ldInd(size, l.offLinkPL+l.offNL+off)}
-	case relTranIPv6:
-		return []statement{ldAbs(size, l.offLinkPL+l.offNL+40+off)}
-	}
-	panic("filter: unknown offset base")
-}
-
-// loadXIPHeaderLen puts the IPv4 header length in X: ldxb 4*([k]&0xf).
-func (g *gen) loadXIPHeaderLen() statement {
-	g.requireLayout()
-	return statement{op: ClassLdx | ModeMsh | SizeB, k: uint32(g.layout.offLinkPL + g.layout.offNL)}
-}
-
-// ncmp loads a field, masks it and tests it against v (libpcap gen_ncmp);
-// reverse negates a greater-than test to get less-or-equal and the like.
-func (g *gen) ncmp(rel offRel, off int, size uint16, mask uint32, jtype uint16, reverse bool, v uint32) frag {
-	s := g.loadA(rel, off, size)
-	if mask != 0xffffffff {
-		s = append(s, statement{op: ClassAlu | AluAnd | SrcK, k: mask})
-	}
-	f := leaf(&block{stmts: s, jump: statement{op: ClassJmp | jtype | SrcK, k: v}})
-	if reverse && (jtype == JmpJgt || jtype == JmpJge) {
-		f = not(f)
-	}
-	return f
-}
-
-func (g *gen) cmp(rel offRel, off int, size uint16, v uint32) frag {
-	return g.ncmp(rel, off, size, 0xffffffff, JmpJeq, false, v)
-}
-
-func (g *gen) cmpGT(rel offRel, off int, size uint16, v uint32) frag {
-	return g.ncmp(rel, off, size, 0xffffffff, JmpJgt, false, v)
-}
-
-func (g *gen) cmpGE(rel offRel, off int, size uint16, v uint32) frag {
-	return g.ncmp(rel, off, size, 0xffffffff, JmpJge, false, v)
-}
-
-func (g *gen) cmpLT(rel offRel, off int, size uint16, v uint32) frag {
-	return g.ncmp(rel, off, size, 0xffffffff, JmpJge, true, v)
-}
-
-func (g *gen) cmpLE(rel offRel, off int, size uint16, v uint32) frag {
-	return g.ncmp(rel, off, size, 0xffffffff, JmpJgt, true, v)
-}
-
-func (g *gen) mcmp(rel offRel, off int, size uint16, v, mask uint32) frag {
-	return g.ncmp(rel, off, size, mask, JmpJeq, false, v)
-}
-
-// bcmp compares a byte string, last bytes first in words, half-words and
-// a byte (libpcap gen_bcmp).
-func (g *gen) bcmp(rel offRel, off int, v []byte) frag {
-	var f frag
-	have := false
-	add := func(t frag) {
-		if have {
-			f = and(f, t)
-		} else {
-			f, have = t, true
-		}
-	}
-	size := len(v)
-	for size >= 4 {
-		p := v[size-4:]
-		w := uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3])
-		// libpcap ANDs the earlier test before the later one: gen_and(b, tmp).
-		add(g.cmp(rel, off+size-4, SizeW, w))
-		size -= 4
-	}
-	for size >= 2 {
-		p := v[size-2:]
-		add(g.cmp(rel, off+size-2, SizeH, uint32(p[0])<<8|uint32(p[1])))
-		size -= 2
-	}
-	if size > 0 {
-		add(g.cmp(rel, off, SizeB, uint32(v[0])))
-	}
-	return f
-}
-
-// uncond is a test that always (rsense) or never holds: ld #!rsense; jeq #0.
-func (g *gen) uncond(rsense bool) frag {
-	k := uint32(1)
-	if rsense {
-		k = 0
-	}
-	return leaf(&block{
-		stmts: []statement{{op: ClassLd | ModeImm, k: k}},
-		jump:  statement{op: ClassJmp | JmpJeq | SrcK, k: 0},
-	})
-}
-
-func (g *gen) genTrue() frag  { return g.uncond(true) }
-func (g *gen) genFalse() frag { return g.uncond(false) }

@@ -84,18 +84,21 @@ func (g *gen) load(proto Proto, index arth, size int) arth {
 	default:
 		g.fail("data size must be 1, 2, or 4")
 	}
-	l := g.layout
 	switch proto {
 	case ProtoLink:
 		g.requireLinkHeaderAtStart()
-		index.stmts = append(index.stmts, ldxMem(index.reg), ldInd(sizeCode, 0))
+		index.stmts = append(index.stmts, g.indexFrom(&g.offLinkHdr, index.reg)...)
+		index.stmts = append(index.stmts, ldInd(sizeCode, g.offLinkHdr.constant))
 	case ProtoIP, ProtoARP, ProtoRARP, ProtoAtalk, ProtoDecnet, ProtoSCA, ProtoLAT, ProtoMOPRC, ProtoMOPDL, ProtoIPv6:
-		index.stmts = append(index.stmts, ldxMem(index.reg), ldInd(sizeCode, l.offLinkPL+l.offNL))
+		g.requireLayout()
+		index.stmts = append(index.stmts, g.indexFrom(&g.offLinkPL, index.reg)...)
+		index.stmts = append(index.stmts, ldInd(sizeCode, g.offLinkPL.constant+g.offNL))
 		index.addCheck(g.protoAbbrev(proto))
 	case ProtoSCTP, ProtoTCP, ProtoUDP, ProtoICMP, ProtoIGMP, ProtoIGRP, ProtoPIM, ProtoVRRP, ProtoCARP:
-		index.stmts = append(index.stmts, g.loadXIPHeaderLen(), ldMem(index.reg),
+		index.stmts = append(index.stmts, g.loadXIPHeaderLen()...)
+		index.stmts = append(index.stmts, ldMem(index.reg),
 			statement{op: ClassAlu | AluAdd | SrcX}, statement{op: ClassMisc | MiscTax},
-			ldInd(sizeCode, l.offLinkPL+l.offNL))
+			ldInd(sizeCode, g.offLinkPL.constant+g.offNL))
 		// Only for the first or only fragment of an IPv4 datagram.
 		b := and(g.protoAbbrev(proto), g.ipFrag())
 		if index.hasChk {
@@ -106,7 +109,8 @@ func (g *gen) load(proto Proto, index arth, size int) arth {
 	case ProtoICMPv6:
 		index.addCheck(g.protoAbbrev(ProtoIPv6))
 		index.addCheck(g.cmp(relLinkPL, 6, SizeB, ipprotoICMPv6))
-		index.stmts = append(index.stmts, ldxMem(index.reg), ldInd(sizeCode, l.offLinkPL+l.offNL+40))
+		index.stmts = append(index.stmts, g.indexFrom(&g.offLinkPL, index.reg)...)
+		index.stmts = append(index.stmts, ldInd(sizeCode, g.offLinkPL.constant+g.offNL+40))
 	case ProtoRadio:
 		g.fail("radio information not present in capture")
 	default:
@@ -115,6 +119,15 @@ func (g *gen) load(proto Proto, index arth, size int) arth {
 	index.reg = r
 	index.stmts = append(index.stmts, stMem(r))
 	return index
+}
+
+// indexFrom puts in X the index computed into slot reg, plus the variable
+// part of a header's offset when it has one.
+func (g *gen) indexFrom(off *absOffset, reg int) []statement {
+	if s := g.varPart(off); s != nil {
+		return append(s, ldMem(reg), statement{op: ClassAlu | AluAdd | SrcX}, statement{op: ClassMisc | MiscTax})
+	}
+	return []statement{ldxMem(reg)}
 }
 
 // addCheck ands a new protocol check after the existing ones.

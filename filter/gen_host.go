@@ -46,6 +46,9 @@ func (g *gen) host(addr, mask uint32, proto Proto, dir Dir, addrKind Addr) frag 
 	switch proto {
 	case ProtoDefault:
 		b0 := g.host(addr, mask, ProtoIP, dir, addrKind)
+		if g.labelDepth > 0 {
+			return b0 // inside MPLS only IP can be there
+		}
 		b1 := or(b0, g.host(addr, mask, ProtoARP, dir, addrKind))
 		return or(b1, g.host(addr, mask, ProtoRARP, dir, addrKind))
 	case ProtoIP:
@@ -313,7 +316,16 @@ func (g *gen) macAddress(p *Primitive) frag {
 	if !g.isEthernet() {
 		g.fail("ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel, not on %s", g.link.Name())
 	}
-	return g.ehostop(mac, p.Q.Dir)
+	return g.withLinkHeaderCheck(g.ehostop(mac, p.Q.Dir))
+}
+
+// withLinkHeaderCheck puts the encapsulation's link-header check (inside
+// Geneve: is there an Ethernet header?) before a link-header test.
+func (g *gen) withLinkHeaderCheck(f frag) frag {
+	if check, ok := g.prevLinkHeaderCheck(); ok {
+		return and(check, f)
+	}
+	return f
 }
 
 // hostName compiles a host given by name: every address the resolver
@@ -331,7 +343,7 @@ func (g *gen) hostName(p *Primitive) frag {
 		g.fail("unknown host '%s'", name)
 	}
 	proto4, proto6 := p.Q.Proto, p.Q.Proto
-	if g.layout.offLinkType == offsetUnset && p.Q.Proto == ProtoDefault {
+	if g.offLinkType.constant == offsetUnset && p.Q.Proto == ProtoDefault {
 		// No link-layer type field: only IP can be there.
 		proto4, proto6 = ProtoIP, ProtoIPv6
 	}

@@ -25,9 +25,21 @@ const (
 // gen_linktype): llProto is an Ethernet type, or an LLC SAP when <= 1500.
 func (g *gen) linkType(llProto uint32) frag {
 	g.requireLayout()
+	if g.labelDepth > 0 {
+		return g.mplsLinkType(llProto)
+	}
 	switch g.link {
 	case pcap.LinkTypeEthernet:
+		// A Geneve payload's type is an Ethertype with or without an
+		// inner Ethernet header, so no check that one is there.
 		return g.etherLinkType(llProto)
+	case pcap.LinkTypeCHDLC:
+		if llProto == llcSAPISONS {
+			llProto = llProto<<8 | llcSAPISONS
+		}
+		return g.cmp(relLinkType, 0, SizeH, llProto)
+	case pcap.LinkTypePPP:
+		return g.cmp(relLinkType, 0, SizeH, pppType(llProto))
 	case pcap.LinkTypeLinuxSLL:
 		return g.sllLinkType(llProto)
 	case pcap.LinkTypeRaw:
@@ -54,6 +66,61 @@ func (g *gen) linkType(llProto uint32) frag {
 	}
 	// Link types whose type field holds an Ethernet type (LINUX_SLL2).
 	return g.cmp(relLinkType, 0, SizeH, llProto)
+}
+
+// PPP protocol numbers for the Ethernet types libpcap maps.
+const (
+	pppIP        = 0x0021
+	pppOSI       = 0x0023
+	pppNS        = 0x0025
+	pppDECnet    = 0x0027
+	pppAppleTalk = 0x0029
+	pppIPX       = 0x002b
+	pppBridgePDU = 0x0031
+	pppIPv6      = 0x0057
+	pppMPLSUcast = 0x0281
+
+	ethertypeNS = 0x0600
+)
+
+// pppType maps an Ethernet type (or LLC SAP) to the PPP protocol number
+// (libpcap ethertype_to_ppptype); others pass through.
+func pppType(llProto uint32) uint32 {
+	switch llProto {
+	case ethertypeIP:
+		return pppIP
+	case ethertypeIPv6:
+		return pppIPv6
+	case ethertypeDN:
+		return pppDECnet
+	case ethertypeATalk:
+		return pppAppleTalk
+	case ethertypeNS:
+		return pppNS
+	case llcSAPISONS:
+		return pppOSI
+	case llcSAP8021D:
+		return pppBridgePDU
+	case llcSAPIPX:
+		return pppIPX
+	}
+	return llProto
+}
+
+// mplsLinkType checks for IPv4 or IPv6 inside MPLS: the bottom-of-stack
+// bit of the last label, then the IP version (libpcap gen_mpls_linktype).
+func (g *gen) mplsLinkType(llProto uint32) frag {
+	var version uint32
+	switch llProto {
+	case ethertypeIP:
+		version = 0x40
+	case ethertypeIPv6:
+		version = 0x60
+	default:
+		g.fail("unsupported protocol over mpls")
+	}
+	b0 := g.mcmp(relLinkPL, -2, SizeB, 0x01, 0x01)
+	return and(b0, g.mcmp(relLinkPL, 0, SizeB, version, 0xf0))
 }
 
 // etherLinkType tells Ethernet II from 802.3 frames the way libpcap's
@@ -115,7 +182,7 @@ func (g *gen) sllLinkType(llProto uint32) frag {
 	}
 	if llProto <= etherMTU {
 		b0 := g.cmp(relLinkType, 0, SizeH, sllP8022)
-		return and(b0, g.cmp(relLinkHdr, g.layout.offLinkPL, SizeB, llProto))
+		return and(b0, g.cmp(relLinkHdr, g.offLinkPL.constant, SizeB, llProto))
 	}
 	return g.cmp(relLinkType, 0, SizeH, llProto)
 }

@@ -37,7 +37,7 @@ func (g *gen) node(n Node) frag {
 	case *Ifindex:
 		return g.ifindex(n.N)
 	case *Encap:
-		g.fail("'%s' is not supported yet", n.Keyword)
+		return g.encap(n)
 	case *Keyword:
 		g.fail("'%s' is not supported yet", n.Words[0])
 	}
@@ -144,7 +144,12 @@ func (g *gen) broadcast(proto Proto) frag {
 		if !g.isEthernet() {
 			g.fail("not a broadcast link: %s has no link-layer broadcast address", g.link.Name())
 		}
-		return g.ehostop(etherBroadcast, DirDst)
+		check, hasCheck := g.prevLinkHeaderCheck()
+		f := g.ehostop(etherBroadcast, DirDst)
+		if hasCheck {
+			f = and(check, f)
+		}
+		return f
 	case ProtoIP:
 		if g.cfg.Netmask == 0xffffffff {
 			g.fail("netmask not known, so 'ip broadcast' not supported")
@@ -164,9 +169,14 @@ func (g *gen) multicast(proto Proto) frag {
 	switch proto {
 	case ProtoDefault, ProtoLink:
 		if g.isEthernet() {
+			check, hasCheck := g.prevLinkHeaderCheck()
 			// ether[0] & 1 != 0
 			s := g.loadA(relLinkHdr, 0, SizeB)
-			return leaf(&block{stmts: s, jump: statement{op: ClassJmp | JmpJset | SrcK, k: 1}})
+			f := leaf(&block{stmts: s, jump: statement{op: ClassJmp | JmpJset | SrcK, k: 1}})
+			if hasCheck {
+				f = and(check, f)
+			}
+			return f
 		}
 	case ProtoIP:
 		return and(g.linkType(ethertypeIP), g.cmpGE(relLinkPL, 16, SizeB, 224))

@@ -51,15 +51,24 @@ func overTransports(ipProto int, op func(p uint32) frag) frag {
 // port matches a port over IPv6 or IPv4, as libpcap's gen_port6 or-ed
 // with gen_port.
 func (g *gen) port(port uint32, ipProto int, dir Dir) frag {
-	atom4 := func(off int) frag { return g.cmp(relTranIPv4, off, SizeH, port) }
-	atom6 := func(off int) frag { return g.cmp(relTranIPv6, off, SizeH, port) }
-	v4 := and(g.linkType(ethertypeIP), overTransports(ipProto, func(p uint32) frag {
-		return g.portop(p, dir, "ports", atom4)
+	v4 := g.port4(port, ipProto, dir)
+	return or(g.port6(port, ipProto, dir), v4)
+}
+
+// port4 is libpcap's gen_port: the port over IPv4.
+func (g *gen) port4(port uint32, ipProto int, dir Dir) frag {
+	atom := func(off int) frag { return g.cmp(relTranIPv4, off, SizeH, port) }
+	return and(g.linkType(ethertypeIP), overTransports(ipProto, func(p uint32) frag {
+		return g.portop(p, dir, "ports", atom)
 	}))
-	v6 := and(g.linkType(ethertypeIPv6), overTransports(ipProto, func(p uint32) frag {
-		return g.portop6(p, dir, "ports", atom6)
+}
+
+// port6 is libpcap's gen_port6: the port over IPv6.
+func (g *gen) port6(port uint32, ipProto int, dir Dir) frag {
+	atom := func(off int) frag { return g.cmp(relTranIPv6, off, SizeH, port) }
+	return and(g.linkType(ethertypeIPv6), overTransports(ipProto, func(p uint32) frag {
+		return g.portop6(p, dir, "ports", atom)
 	}))
-	return or(v6, v4)
 }
 
 // portRange matches a port range the same way (gen_portrange6 or-ed with

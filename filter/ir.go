@@ -6,10 +6,16 @@ package filter
 // construction are fragments whose unresolved true and false exits are
 // patched as "and", "or" and "not" combine them.
 
-// statement is one straight-line instruction inside a block.
+// statement is one instruction inside a block. Blocks are straight-line
+// code except for the few conditional jumps libpcap itself places inside a
+// block (kernel VLAN metadata, Geneve offsets, protochain, 802.11 header
+// lengths): such a jump names its targets, statements of the same block,
+// by label. An unconditional "ja" inside a block carries its offset in k.
 type statement struct {
-	op uint16
-	k  uint32
+	op     uint16
+	k      uint32
+	label  int // non-zero: a jump inside the block may target this statement
+	jt, jf int // labels of a conditional jump's targets
 }
 
 // block is a node of the control-flow graph.
