@@ -333,7 +333,7 @@ func (g *gen) withLinkHeaderCheck(f frag) frag {
 func (g *gen) hostName(p *Primitive) frag {
 	name := p.Value.Text
 	if p.Q.Proto == ProtoLink {
-		g.fail("ether host names (/etc/ethers) are not supported yet: give the MAC address")
+		return g.etherHostName(p)
 	}
 	if p.Q.Proto == ProtoDecnet {
 		g.fail("decnet host names are not supported")

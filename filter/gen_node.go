@@ -39,7 +39,7 @@ func (g *gen) node(n Node) frag {
 	case *Encap:
 		return g.encap(n)
 	case *Keyword:
-		g.fail("'%s' is not supported yet", n.Words[0])
+		return g.keyword(n)
 	}
 	g.fail("unsupported expression")
 	return frag{}
@@ -50,11 +50,8 @@ func (g *gen) node(n Node) frag {
 func (g *gen) primitive(p *Primitive) frag {
 	g.pos = p.ValuePos
 	q := p.Q
-	switch q.Addr {
-	case AddrGateway:
-		g.failAt(p.Pos(), "'gateway' is not supported yet")
-	case AddrProtochain:
-		g.failAt(p.Pos(), "'protochain' is not supported yet")
+	if q.Addr == AddrGateway && p.Value.Kind == ValueName {
+		return g.gateway(p)
 	}
 	switch p.Value.Kind {
 	case ValueName:
@@ -110,6 +107,8 @@ func (g *gen) numberValue(v uint32, q Qualifiers) frag {
 		return g.portRange(v, v, ipProto, q.Dir)
 	case AddrProto:
 		return g.proto(v, q.Proto, q.Dir)
+	case AddrProtochain:
+		return g.protochain(v, q.Proto)
 	}
 	g.fail("'%s' requires a name", q.Addr)
 	return frag{}
@@ -128,6 +127,8 @@ func (g *gen) namedValue(p *Primitive) frag {
 		return g.portRangeName(p)
 	case AddrProto:
 		return g.proto(g.lookupProto(p.Value.Text, p.Q.Proto), p.Q.Proto, p.Q.Dir)
+	case AddrProtochain:
+		return g.protochain(g.lookupProto(p.Value.Text, p.Q.Proto), p.Q.Proto)
 	}
 	g.fail("unsupported qualifier '%s'", p.Q.Addr)
 	return frag{}
