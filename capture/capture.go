@@ -1,0 +1,68 @@
+package capture
+
+import (
+	"errors"
+	"time"
+
+	"github.com/weircap/weir/filter"
+)
+
+// ErrNotSupported is returned on systems without AF_PACKET.
+var ErrNotSupported = errors.New("capture: live capture is not supported on this system")
+
+// Direction selects packets by direction, as tcpdump -Q.
+type Direction int
+
+// Directions.
+const (
+	DirectionInOut Direction = iota // both (default)
+	DirectionIn                     // received by this host
+	DirectionOut                    // sent by this host
+)
+
+// Config describes a live capture.
+type Config struct {
+	// Interface is the interface name, or "any" for all of them (then the
+	// link type is LINUX_SLL2, with interface index and direction).
+	Interface string
+	// Snaplen is the most bytes kept of each packet; 0 means 262144.
+	Snaplen uint32
+	// Promiscuous puts the interface in promiscuous mode (tcpdump's
+	// default; -p turns it off).
+	Promiscuous bool
+	Direction   Direction
+	// BufferSize is the ring size in bytes (tcpdump -B, given in KiB);
+	// 0 picks a sensible default.
+	BufferSize int
+	// BlockTimeout is how long the kernel may hold a partly filled ring
+	// block before handing it over; 0 picks a default. Immediate mode
+	// (-U with live capture) uses a short one.
+	BlockTimeout time.Duration
+	// Nanoseconds asks for nanosecond timestamps.
+	Nanoseconds bool
+	// Filter is the classic BPF program run in the kernel; nil keeps
+	// every packet. It is attached before any packet is read, with no
+	// unfiltered packet leaking in between.
+	Filter filter.Program
+	// Fanout, when above 1, opens that many sockets in one PACKET_FANOUT
+	// group (hash mode) read in parallel.
+	Fanout int
+}
+
+// Stats are the kernel's counters for a capture (PACKET_STATISTICS), as
+// tcpdump prints them at the end.
+type Stats struct {
+	Received uint64 // packets that passed the filter ("received by filter")
+	Dropped  uint64 // packets the kernel dropped for want of ring space
+}
+
+// Interface describes a network interface for -D and for picking the
+// default one.
+type Interface struct {
+	Index       int
+	Name        string
+	Description string
+	Up          bool
+	Running     bool
+	Loopback    bool
+}

@@ -1,0 +1,20 @@
+package capture
+
+// The live packet source. Open, the methods and Interfaces are implemented
+// per system (source_linux.go; source_other.go returns ErrNotSupported).
+//
+//	func Open(cfg Config) (*Source, error)
+//	    opens and configures the socket(s) and ring(s), attaches the
+//	    filter; errors wrap os.ErrPermission (name CAP_NET_RAW) and
+//	    "no such interface" clearly.
+//	func (s *Source) ReadPacket() ([]byte, pcap.CaptureInfo, error)
+//	    blocks until a packet arrives; the data is valid until the next
+//	    call; after Stop it drains what the kernel already delivered and
+//	    then returns io.EOF.
+//	func (s *Source) LinkType() pcap.LinkType
+//	func (s *Source) Snaplen() uint32
+//	func (s *Source) Stats() (Stats, error)
+//	func (s *Source) Stop()   // safe from another goroutine (signal handler)
+//	func (s *Source) Close() error
+//	func Interfaces() ([]Interface, error)
+//	func DefaultInterface() (string, error) // first up, non-loopback, as tcpdump

@@ -1,0 +1,37 @@
+//go:build !linux
+
+package capture
+
+import "github.com/weircap/weir/pcap"
+
+// Source is a live capture; only Linux has one.
+type Source struct{}
+
+// Open returns ErrNotSupported.
+func Open(cfg Config) (*Source, error) { return nil, ErrNotSupported }
+
+// ReadPacket returns ErrNotSupported.
+func (s *Source) ReadPacket() ([]byte, pcap.CaptureInfo, error) {
+	return nil, pcap.CaptureInfo{}, ErrNotSupported
+}
+
+// LinkType returns 0.
+func (s *Source) LinkType() pcap.LinkType { return 0 }
+
+// Snaplen returns 0.
+func (s *Source) Snaplen() uint32 { return 0 }
+
+// Stats returns ErrNotSupported.
+func (s *Source) Stats() (Stats, error) { return Stats{}, ErrNotSupported }
+
+// Stop does nothing.
+func (s *Source) Stop() {}
+
+// Close does nothing.
+func (s *Source) Close() error { return nil }
+
+// Interfaces returns ErrNotSupported.
+func Interfaces() ([]Interface, error) { return nil, ErrNotSupported }
+
+// DefaultInterface returns ErrNotSupported.
+func DefaultInterface() (string, error) { return "", ErrNotSupported }
