@@ -32,7 +32,7 @@ func benchmarkRun(b *testing.B, args ...string) {
 	b.SetBytes(int64(len(capture)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if code := run(b.Context(), args, bytes.NewReader(capture), io.Discard, io.Discard); code != 0 {
+		if code := run(b.Context(), args, bytes.NewReader(capture), io.Discard, io.Discard, hostSystem{}); code != 0 {
 			b.Fatalf("exit %d", code)
 		}
 	}

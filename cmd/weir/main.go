@@ -18,14 +18,15 @@ func main() {
 	// After the first signal, restore the default action: a second one kills
 	// a run stuck in a blocking read of standard input.
 	context.AfterFunc(ctx, stop)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, hostSystem{})
 	stop()
 	os.Exit(code)
 }
 
 // run is the whole command; it returns the exit status. Cancelling ctx
 // stops packet processing; the output is still flushed and left valid.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// sys is the machine live capture runs on.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, sys liveSystem) int {
 	opts, err := parseOptions(args)
 	if err != nil {
 		var usage *usageError
@@ -45,7 +46,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		printVersion(stdout)
 		return 0
 	}
-	cmd := &command{opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
+	cmd := &command{opts: opts, stdin: stdin, stdout: stdout, stderr: stderr, system: sys}
 	return cmd.run(ctx)
 }
 

@@ -27,6 +27,7 @@ type command struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	system liveSystem
 }
 
 func (c *command) errorf(format string, args ...any) {
@@ -34,17 +35,19 @@ func (c *command) errorf(format string, args ...any) {
 }
 
 func (c *command) run(ctx context.Context) int {
-	if c.opts.readFile == "" && c.opts.dump == 0 {
-		c.errorf("live capture is not supported yet: read a capture file with -r FILE")
-		return 1
+	if c.opts.listInterfaces {
+		return c.listDevices()
 	}
 	expr, err := c.expression()
 	if err != nil {
 		c.errorf("%s", err)
 		return 1
 	}
-	if c.opts.readFile == "" {
+	switch {
+	case c.opts.readFile == "" && c.opts.dump > 0:
 		return c.dumpWithoutFile(expr)
+	case c.opts.readFile == "":
+		return c.runLive(ctx, expr)
 	}
 
 	src, inputName, closeInput, err := c.openInput()
@@ -111,18 +114,24 @@ func readFilterFile(name string) (string, error) {
 }
 
 // dumpWithoutFile compiles for -y's link type (Ethernet when absent, with
-// tcpdump's warning) and prints the program.
+// tcpdump's warning) and prints the program. With -i the program is the
+// one the interface's socket would get.
 func (c *command) dumpWithoutFile(expr string) int {
-	linkType := c.opts.linkType
-	if !c.opts.linkTypeSet {
+	var cfg filter.Config
+	switch {
+	case c.opts.iface != "":
+		lt := c.expectedLinkType(c.opts.iface)
+		if c.opts.linkTypeSet || c.opts.iface == anyDevice.Name {
+			c.errorf("data link type %s", lt.Name())
+		}
+		cfg = c.liveFilterConfig(lt)
+	case c.opts.linkTypeSet:
+		cfg = filter.Config{LinkType: c.opts.linkType, Snaplen: c.liveSnaplen(), Optimize: !c.opts.noOptimize}
+	default:
 		fmt.Fprintln(c.stderr, "Warning: assuming Ethernet")
-		linkType = pcap.LinkTypeEthernet
+		cfg = filter.Config{LinkType: pcap.LinkTypeEthernet, Snaplen: c.liveSnaplen(), Optimize: !c.opts.noOptimize}
 	}
-	snaplen := c.opts.snaplen
-	if snaplen == 0 {
-		snaplen = maxSnaplen
-	}
-	prog, ok := c.compile(expr, filter.Config{LinkType: linkType, Snaplen: snaplen, Optimize: !c.opts.noOptimize})
+	prog, ok := c.compile(expr, cfg)
 	if !ok {
 		return 1
 	}
@@ -226,7 +235,8 @@ func (c *command) filterFile(ctx context.Context, src *pcap.Reader, inputName st
 	var closeOutput func() error
 	switch {
 	case c.opts.writeFile != "":
-		out, name, closeFn, err := c.openOutput(src)
+		header := pcap.FileHeader{LinkType: src.LinkType(), Snaplen: fileSnaplen(src), Nanoseconds: c.nanoseconds(src)}
+		out, name, closeFn, err := c.openOutput(header)
 		if err != nil {
 			c.errorf("%s", err)
 			return 1
@@ -234,7 +244,7 @@ func (c *command) filterFile(ctx context.Context, src *pcap.Reader, inputName st
 		loop.writer, outputName, closeOutput = out, name, closeFn
 	case !c.opts.countOnly:
 		buffered := bufio.NewWriterSize(c.stdout, outputBufferSize)
-		loop.printer = newPrinter(buffered, src.LinkType(), src.Nanoseconds(), c.opts.lineBuffered)
+		loop.printer = newPrinter(buffered, src.LinkType(), c.nanoseconds(src), c.opts.lineBuffered)
 		if src.LinkType() == pcap.LinkTypeLinuxSLL2 {
 			fmt.Fprintln(c.stderr, "Warning: interface names might be incorrect")
 		}
@@ -269,10 +279,21 @@ func (c *command) filterFile(ctx context.Context, src *pcap.Reader, inputName st
 	return status
 }
 
-// openOutput creates -w's file ("-" is standard output) with the input's
-// link type, timestamp precision and snap length. The returned function
-// flushes and closes it.
-func (c *command) openOutput(src *pcap.Reader) (*pcap.Writer, string, func() error, error) {
+// nanoseconds is the timestamp precision of the output: the one asked for
+// with --time-stamp-precision, or the file's.
+func (c *command) nanoseconds(src *pcap.Reader) bool {
+	switch c.opts.precision {
+	case precisionMicro:
+		return false
+	case precisionNano:
+		return true
+	}
+	return src.Nanoseconds()
+}
+
+// openOutput creates -w's file ("-" is standard output) with the given
+// header. The returned function flushes and closes it.
+func (c *command) openOutput(header pcap.FileHeader) (*pcap.Writer, string, func() error, error) {
 	name := c.opts.writeFile
 	var out io.Writer = c.stdout
 	closeFile := func() error { return nil }
@@ -285,7 +306,6 @@ func (c *command) openOutput(src *pcap.Reader) (*pcap.Writer, string, func() err
 	} else {
 		name = "stdout"
 	}
-	header := pcap.FileHeader{LinkType: src.LinkType(), Snaplen: fileSnaplen(src), Nanoseconds: src.Nanoseconds()}
 	w, err := pcap.NewWriter(out, header)
 	if err != nil {
 		closeFile()

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/weircap/weir/capture"
 	"github.com/weircap/weir/pcap"
 )
 
@@ -23,8 +26,10 @@ type optionSpec struct {
 	unsupported string // why it fails; "" when weir implements it
 }
 
+// maxFanout is the most sockets a PACKET_FANOUT group may hold in Linux.
+const maxFanout = 256
+
 const (
-	notLive    = "live capture is not supported yet"
 	notDecode  = "detailed packet decoding is not supported yet"
 	notRotate  = "output file rotation is not supported yet"
 	notTstamp  = "timestamp options are not supported yet"
@@ -48,23 +53,28 @@ var optionSpecs = []optionSpec{
 	{long: "version"},
 	{long: "count"},
 
-	{short: 'B', long: "buffer-size", hasArg: true, unsupported: notLive},
-	{short: 'D', long: "list-interfaces", unsupported: notLive},
-	{short: 'i', long: "interface", hasArg: true, unsupported: notLive},
-	{short: 'I', long: "monitor-mode", unsupported: notLive},
-	{short: 'j', long: "time-stamp-type", hasArg: true, unsupported: notLive},
-	{short: 'J', long: "list-time-stamp-types", unsupported: notLive},
-	{short: 'L', long: "list-data-link-types", unsupported: notLive},
-	{short: 'p', long: "no-promiscuous-mode", unsupported: notLive},
-	{short: 'Q', long: "direction", hasArg: true, unsupported: notLive},
-	{long: "immediate-mode", unsupported: notLive},
+	{short: 'B', long: "buffer-size", hasArg: true},
+	{short: 'D', long: "list-interfaces"},
+	{short: 'i', long: "interface", hasArg: true},
+	{short: 'p', long: "no-promiscuous-mode"},
+	{short: 'Q', long: "direction", hasArg: true},
+	{short: 'U', long: "packet-buffered"},
+	{short: 'Z', long: "relinquish-privileges", hasArg: true},
+	{long: "immediate-mode"},
+	{long: "time-stamp-precision", hasArg: true},
+	{long: "micro"},
+	{long: "nano"},
+	{long: "fanout", hasArg: true}, // weir's own: tcpdump has no fanout
+
+	{short: 'I', long: "monitor-mode", unsupported: "monitor mode is not supported"},
+	{short: 'j', long: "time-stamp-type", hasArg: true, unsupported: "time stamp types are not supported yet"},
+	{short: 'J', long: "list-time-stamp-types", unsupported: "time stamp types are not supported yet"},
+	{short: 'L', long: "list-data-link-types", unsupported: "listing data link types is not supported yet"},
 
 	{short: 'C', hasArg: true, unsupported: notRotate},
 	{short: 'G', hasArg: true, unsupported: notRotate},
 	{short: 'W', hasArg: true, unsupported: notRotate},
 	{short: 'z', hasArg: true, unsupported: notRotate},
-	{short: 'U', long: "packet-buffered", unsupported: "packet-buffered output is not supported yet"},
-	{short: 'Z', long: "relinquish-privileges", hasArg: true, unsupported: "dropping privileges is not supported yet"},
 	{short: 'V', hasArg: true, unsupported: "reading a list of files is not supported yet"},
 
 	{short: 'A', unsupported: notDecode},
@@ -87,9 +97,6 @@ var optionSpecs = []optionSpec{
 	{short: '#', long: "number", unsupported: notGeneral},
 	{long: "print", unsupported: notGeneral},
 	{short: 't', unsupported: notTstamp},
-	{long: "micro", unsupported: notTstamp},
-	{long: "nano", unsupported: notTstamp},
-	{long: "time-stamp-precision", hasArg: true, unsupported: notTstamp},
 	{short: 'Y', long: "debug-filter-parser", unsupported: notGeneral},
 	{long: "fp-type", unsupported: notGeneral},
 	{long: "time-t-size", unsupported: notGeneral},
@@ -114,7 +121,31 @@ type options struct {
 	help         bool   // -h, --help: print usage and exit 0
 	version      bool   // --version: print version and exit 0
 	exprArgs     []string
+
+	// Live capture.
+	iface          string // -i; "" picks the default interface
+	listInterfaces bool   // -D
+	noPromiscuous  bool   // -p
+	direction      capture.Direction
+	bufferKiB      int    // -B; 0 for the default ring size
+	packetBuffered bool   // -U: flush the output file after every packet
+	immediate      bool   // --immediate-mode: hand packets over without waiting
+	user           string // -Z: the user to become once the socket and file are open
+	fanout         int    // --fanout; 0 or 1 for one socket
+
+	// precision is the timestamp resolution asked for with
+	// --time-stamp-precision, --micro or --nano.
+	precision timestampPrecision
 }
+
+// timestampPrecision is a requested timestamp resolution.
+type timestampPrecision int
+
+const (
+	precisionDefault timestampPrecision = iota // live: micro; offline: the file's
+	precisionMicro
+	precisionNano
+)
 
 // usageError is a command-line syntax error: it is reported with the usage.
 type usageError struct{ msg string }
@@ -264,12 +295,35 @@ func longSpec(name string) (*optionSpec, error) {
 	case 1:
 		return matches[0], nil
 	}
+	slices.SortStableFunc(matches, func(a, b *optionSpec) int {
+		return cmp.Compare(longOptionRank(a.long), longOptionRank(b.long))
+	})
 	var names []string
 	for _, m := range matches {
 		names = append(names, "'--"+m.long+"'")
 	}
 	return nil, &usageError{fmt.Sprintf("option '--%s' is ambiguous; possibilities: %s",
 		name, strings.Join(names, " "))}
+}
+
+// tcpdumpLongOrder is tcpdump 4.99's longopts array, the order getopt_long
+// lists the candidates of an ambiguous prefix in.
+var tcpdumpLongOrder = []string{
+	"buffer-size", "list-interfaces", "help", "interface", "monitor-mode",
+	"time-stamp-type", "list-time-stamp-types", "micro", "nano",
+	"time-stamp-precision", "dont-verify-checksums", "list-data-link-types",
+	"no-optimize", "no-promiscuous-mode", "direction", "snapshot-length",
+	"absolute-tcp-sequence-numbers", "packet-buffered", "linktype",
+	"immediate-mode", "debug-filter-parser", "relinquish-privileges", "count",
+	"fp-type", "number", "print", "version",
+}
+
+// longOptionRank places weir's own long options after tcpdump's.
+func longOptionRank(name string) int {
+	if i := slices.Index(tcpdumpLongOrder, name); i >= 0 {
+		return i
+	}
+	return len(tcpdumpLongOrder)
 }
 
 // apply records one option, checking its argument as tcpdump does.
@@ -319,12 +373,68 @@ func (o *options) apply(p parsedOption) error {
 	case p.spec.short == 'n', p.spec.short == 'q':
 		// weir never resolves names and always prints one short line.
 	default:
+		return o.applyLive(p)
+	}
+	return nil
+}
+
+// applyLive records the options of live capture.
+func (o *options) applyLive(p parsedOption) error {
+	switch {
+	case p.spec.short == 'B':
+		n, err := strconv.ParseInt(p.arg, 10, 32)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("invalid packet buffer size %s", p.arg)
+		}
+		o.bufferKiB = int(n)
+	case p.spec.short == 'D':
+		o.listInterfaces = true
+	case p.spec.short == 'i':
+		o.iface = p.arg
+	case p.spec.short == 'p':
+		o.noPromiscuous = true
+	case p.spec.short == 'Q':
+		d, ok := map[string]capture.Direction{"in": capture.DirectionIn, "out": capture.DirectionOut,
+			"inout": capture.DirectionInOut}[strings.ToLower(p.arg)]
+		if !ok {
+			return fmt.Errorf("unknown capture direction `%s'", p.arg)
+		}
+		o.direction = d
+	case p.spec.short == 'U':
+		o.packetBuffered = true
+	case p.spec.short == 'Z':
+		o.user = p.arg
+	case p.spec.long == "immediate-mode":
+		o.immediate = true
+	case p.spec.long == "micro":
+		o.precision = precisionMicro
+	case p.spec.long == "nano":
+		o.precision = precisionNano
+	case p.spec.long == "time-stamp-precision":
+		switch p.arg {
+		case "micro":
+			o.precision = precisionMicro
+		case "nano":
+			o.precision = precisionNano
+		default:
+			return errors.New("unsupported time stamp precision")
+		}
+	case p.spec.long == "fanout":
+		n, err := strconv.ParseInt(p.arg, 10, 32)
+		if err != nil || n < 1 || n > maxFanout {
+			return fmt.Errorf("invalid fanout %s (must be 1 to %d sockets)", p.arg, maxFanout)
+		}
+		o.fanout = int(n)
+	default:
 		return errors.New("internal error: option " + p.name + " has no handler")
 	}
 	return nil
 }
 
-const usageText = `Usage: weir [-dhlnOq] [ -c count ] [ --count ] [ -F file ]
-		[ -r file ] [ -s snaplen ] [ --version ] [ -w file ]
-		[ -y datalinktype ] [ expression ]
+const usageText = `Usage: weir [-dDhlnOpqU] [ -B size ] [ -c count ] [ --count ] [ -F file ]
+		[ --fanout sockets ] [ -i interface ] [ --immediate-mode ]
+		[ -Q in|out|inout ] [ -r file ] [ -s snaplen ]
+		[ --time-stamp-precision precision ] [ --micro ] [ --nano ]
+		[ --version ] [ -w file ] [ -y datalinktype ] [ -Z user ]
+		[ expression ]
 `

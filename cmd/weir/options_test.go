@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/weircap/weir/capture"
 	"github.com/weircap/weir/pcap"
 )
 
@@ -43,6 +44,23 @@ func TestParseOptions(t *testing.T) {
 		{"version prefix", []string{"--vers"}, options{version: true}},
 		{"help stops before a later bad option", []string{"-h", "-k"}, options{help: true}},
 		{"help long", []string{"--help"}, options{help: true}},
+		{"interface", []string{"-ieth0"}, options{iface: "eth0"}},
+		{"long interface", []string{"--interface=any"}, options{iface: "any"}},
+		{"list interfaces", []string{"-D"}, options{listInterfaces: true}},
+		{"no promiscuous", []string{"-p", "-i", "lo"}, options{noPromiscuous: true, iface: "lo"}},
+		{"direction in", []string{"-Q", "in"}, options{direction: capture.DirectionIn}},
+		{"direction any case", []string{"-QOUT"}, options{direction: capture.DirectionOut}},
+		{"direction both", []string{"--direction=inout"}, options{direction: capture.DirectionInOut}},
+		{"buffer size", []string{"-B", "4096"}, options{bufferKiB: 4096}},
+		{"packet buffered", []string{"-U", "-w", "-"}, options{packetBuffered: true, writeFile: "-"}},
+		{"immediate", []string{"--immediate-mode"}, options{immediate: true}},
+		{"drop to user", []string{"-Z", "nobody"}, options{user: "nobody"}},
+		{"nano", []string{"--nano"}, options{precision: precisionNano}},
+		{"micro", []string{"--micro"}, options{precision: precisionMicro}},
+		{"precision nano", []string{"--time-stamp-precision", "nano"}, options{precision: precisionNano}},
+		{"precision micro", []string{"--time-stamp-precision=micro"}, options{precision: precisionMicro}},
+		{"last precision wins", []string{"--nano", "--micro"}, options{precision: precisionMicro}},
+		{"fanout", []string{"--fanout", "2"}, options{fanout: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,20 +88,27 @@ func TestParseOptionsErrors(t *testing.T) {
 		{[]string{"--help=yes"}, "option '--help' doesn't allow an argument", true},
 		{[]string{"--linktype"}, "option '--linktype' requires an argument", true},
 		{[]string{"--no"}, "option '--no' is ambiguous; possibilities: '--no-optimize' '--no-promiscuous-mode'", true},
+		{[]string{"--n"}, "option '--n' is ambiguous; possibilities: '--nano' '--no-optimize' '--no-promiscuous-mode' '--number'", true},
+		{[]string{"--l"}, "option '--l' is ambiguous; possibilities: '--list-interfaces' '--list-time-stamp-types' '--list-data-link-types' '--linktype'", true},
+		{[]string{"--i"}, "option '--i' is ambiguous; possibilities: '--interface' '--immediate-mode'", true},
+		{[]string{"--f"}, "option '--f' is ambiguous; possibilities: '--fp-type' '--fanout'", true},
 		{[]string{"-c", "0"}, "invalid packet count 0", false},
 		{[]string{"-c", "abc"}, "invalid packet count abc", false},
 		{[]string{"-c", "-1"}, "invalid packet count -1", false},
 		{[]string{"-s", "300000"}, "invalid snaplen 300000 (must be >= 0 and <= 262144)", false},
 		{[]string{"-s", "x"}, "invalid snaplen x (must be >= 0 and <= 262144)", false},
 		{[]string{"-y", "FOO"}, "invalid data link type FOO", false},
-		{[]string{"-i", "eth0"}, "-i: live capture is not supported yet", false},
-		{[]string{"-nieth0"}, "-i: live capture is not supported yet", false},
-		{[]string{"--interface=eth0"}, "--interface: live capture is not supported yet", false},
-		{[]string{"--immediate-mode"}, "--immediate-mode: live capture is not supported yet", false},
+		{[]string{"-Q", "x"}, "unknown capture direction `x'", false},
+		{[]string{"-B", "0"}, "invalid packet buffer size 0", false},
+		{[]string{"-B", "x"}, "invalid packet buffer size x", false},
+		{[]string{"--time-stamp-precision", "pico"}, "unsupported time stamp precision", false},
+		{[]string{"--fanout", "0"}, "invalid fanout 0 (must be 1 to 256 sockets)", false},
+		{[]string{"--fanout", "257"}, "invalid fanout 257 (must be 1 to 256 sockets)", false},
+		{[]string{"-I"}, "-I: monitor mode is not supported", false},
+		{[]string{"-L"}, "-L: listing data link types is not supported yet", false},
+		{[]string{"-j", "adapter"}, "-j: time stamp types are not supported yet", false},
 		{[]string{"-r", "f", "-v"}, "-v: detailed packet decoding is not supported yet", false},
 		{[]string{"-C", "10"}, "-C: output file rotation is not supported yet", false},
-		{[]string{"-Z", "nobody"}, "-Z: dropping privileges is not supported yet", false},
-		{[]string{"-U"}, "-U: packet-buffered output is not supported yet", false},
 		{[]string{"-x", "-k"}, "-x: detailed packet decoding is not supported yet", false},
 	}
 	for _, tt := range tests {

@@ -200,7 +200,7 @@ func TestPrintMatchesTcpdump(t *testing.T) {
 			t.Fatalf("tcpdump: %v", err)
 		}
 		var stdout, stderr bytes.Buffer
-		if code := run(t.Context(), []string{"-r", path}, nil, &stdout, &stderr); code != 0 {
+		if code := run(t.Context(), []string{"-r", path}, nil, &stdout, &stderr, hostSystem{}); code != 0 {
 			t.Fatalf("%s: exit %d: %s", lt, code, stderr.String())
 		}
 		if stdout.String() != string(want) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/weircap/weir/internal/testutil"
 	"github.com/weircap/weir/pcap"
@@ -29,7 +30,7 @@ func runWeir(t *testing.T, stdin io.Reader, args ...string) result {
 
 func runWeirContext(ctx context.Context, stdin io.Reader, args ...string) result {
 	var stdout, stderr bytes.Buffer
-	code := run(ctx, args, stdin, &stdout, &stderr)
+	code := run(ctx, args, stdin, &stdout, &stderr, hostSystem{})
 	return result{code, stdout.String(), stderr.String()}
 }
 
@@ -77,13 +78,9 @@ func TestRunOptionErrors(t *testing.T) {
 	if r.code != 1 || !strings.HasPrefix(r.stderr, "weir: invalid option -- 'k'\n") || !strings.Contains(r.stderr, "Usage: weir") {
 		t.Errorf("unknown option: %+v", r)
 	}
-	r = runWeir(t, nil, "-i", "eth0", "tcp")
-	if r.code != 1 || r.stderr != "weir: -i: live capture is not supported yet\n" || r.stdout != "" {
-		t.Errorf("-i: %+v", r)
-	}
-	r = runWeir(t, nil, "tcp")
-	if r.code != 1 || !strings.Contains(r.stderr, "live capture is not supported yet") {
-		t.Errorf("no -r: %+v", r)
+	r = runWeir(t, nil, "-I", "-i", "eth0", "tcp")
+	if r.code != 1 || r.stderr != "weir: -I: monitor mode is not supported\n" || r.stdout != "" {
+		t.Errorf("-I: %+v", r)
 	}
 	r = runWeir(t, nil, "-c", "0", "-r", "x")
 	if r.code != 1 || r.stderr != "weir: invalid packet count 0\n" {
@@ -150,6 +147,30 @@ func TestRunStdinToStdout(t *testing.T) {
 		if r.stderr != wantErr {
 			t.Errorf("stderr %q, want %q", r.stderr, wantErr)
 		}
+	}
+}
+
+// --time-stamp-precision sets the output's precision whatever the input's.
+func TestRunTimestampPrecisionOption(t *testing.T) {
+	packets := [][]byte{ethernetFrame(0x0800, tcpV4), ethernetFrame(0x0800, udpV4)}
+	nano := captureBytes(t, pcap.LinkTypeEthernet, true, packets...)
+	micro := captureBytes(t, pcap.LinkTypeEthernet, false, packets...)
+	r := runWeir(t, bytes.NewReader(nano), "-r", "-", "--micro", "-w", "-")
+	if r.code != 0 || r.stdout != string(micro) {
+		t.Errorf("nano file with --micro: exit %d, output\n% x\nwant\n% x", r.code, r.stdout, micro)
+	}
+	r = runWeir(t, bytes.NewReader(micro), "-r", "-", "--time-stamp-precision=nano", "-w", "-")
+	out, err := pcap.NewReader(strings.NewReader(r.stdout))
+	if err != nil || !out.Nanoseconds() {
+		t.Fatalf("micro file with --nano: not a nanosecond file (%v)", err)
+	}
+	_, ci, err := out.ReadPacket()
+	if want := testTime.Truncate(time.Microsecond); err != nil || !ci.Timestamp.Equal(want) {
+		t.Errorf("first timestamp %v (%v), want %v", ci.Timestamp, err, want)
+	}
+	r = runWeir(t, bytes.NewReader(micro), "-r", "-", "--nano", "-c1")
+	if want := clockAt(0, true)[:15] + "000 "; r.code != 0 || !strings.HasPrefix(r.stdout, want) {
+		t.Errorf("printed %q, want prefix %q", r.stdout, want)
 	}
 }
 

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/weircap/weir/capture"
+	"github.com/weircap/weir/filter"
+	"github.com/weircap/weir/pcap"
+)
+
+// immediateBlockTimeout is how long the kernel may hold a partly filled
+// ring block in immediate mode (-U, --immediate-mode): short enough that a
+// reader of the output sees each packet at once.
+const immediateBlockTimeout = time.Millisecond
+
+// listDevices prints -D's numbered list of interfaces.
+func (c *command) listDevices() int {
+	list, err := c.system.Interfaces()
+	if err != nil {
+		c.errorf("%s", liveErrorText(err))
+		return 1
+	}
+	if err := writeDeviceList(c.stdout, captureDevices(list)); err != nil {
+		c.errorf("stdout: %s", describe(err))
+		return 1
+	}
+	return 0
+}
+
+// expectedLinkType is the link type to compile for before the capture is
+// open: -y's, LINUX_SLL2 for "any", otherwise Ethernet, which covers
+// Ethernet, veth, bridges and loopback (libpcap gives lo EN10MB too).
+func (c *command) expectedLinkType(device string) pcap.LinkType {
+	switch {
+	case c.opts.linkTypeSet:
+		return c.opts.linkType
+	case device == anyDevice.Name:
+		return pcap.LinkTypeLinuxSLL2
+	}
+	return pcap.LinkTypeEthernet
+}
+
+// liveFilterConfig compiles for a socket: no savefile rules, and on
+// Ethernet the kernel's VLAN metadata.
+func (c *command) liveFilterConfig(lt pcap.LinkType) filter.Config {
+	return filter.Config{
+		LinkType:   lt,
+		Snaplen:    c.liveSnaplen(),
+		Optimize:   !c.opts.noOptimize,
+		KernelVLAN: lt == pcap.LinkTypeEthernet,
+	}
+}
+
+func (c *command) liveSnaplen() uint32 {
+	if c.opts.snaplen == 0 {
+		return maxSnaplen
+	}
+	return c.opts.snaplen
+}
+
+// captureConfig is the capture the options ask for, without the filter.
+func (c *command) captureConfig(device string) capture.Config {
+	cfg := capture.Config{
+		Interface:   device,
+		Snaplen:     c.liveSnaplen(),
+		Promiscuous: !c.opts.noPromiscuous,
+		Direction:   c.opts.direction,
+		BufferSize:  c.opts.bufferKiB * 1024,
+		Nanoseconds: c.opts.precision == precisionNano,
+		Fanout:      c.opts.fanout,
+	}
+	if c.opts.immediate || c.opts.packetBuffered {
+		cfg.BlockTimeout = immediateBlockTimeout
+	}
+	return cfg
+}
+
+// openLive opens the capture with the filter in the kernel. The link type
+// is known only once the socket is open, so the filter is compiled for
+// the expected one; an interface of another type (a tun device) is closed,
+// the filter compiled for its type and the capture opened again.
+func (c *command) openLive(cfg capture.Config, expr string) (liveSource, bool) {
+	lt := c.expectedLinkType(cfg.Interface)
+	matchAll := strings.TrimSpace(expr) == ""
+	for attempt := 0; ; attempt++ {
+		cfg.Filter = nil
+		if !matchAll {
+			prog, ok := c.compile(expr, c.liveFilterConfig(lt))
+			if !ok {
+				return nil, false
+			}
+			cfg.Filter = prog
+		}
+		src, err := c.system.Open(cfg)
+		if err != nil {
+			c.reportOpenError(cfg.Interface, err)
+			return nil, false
+		}
+		got := src.LinkType()
+		switch {
+		case got == lt:
+			return src, true
+		case c.opts.linkTypeSet:
+			src.Close()
+			c.errorf("%s is not one of the DLTs supported by this device", lt.Name())
+			return nil, false
+		case matchAll || attempt > 0:
+			return src, true
+		}
+		src.Close()
+		lt = got
+	}
+}
+
+// reportOpenError explains why a capture could not start, naming the
+// capability when privilege is missing.
+func (c *command) reportOpenError(device string, err error) {
+	if errors.Is(err, os.ErrPermission) {
+		c.errorf("%s: you don't have permission to capture on that device (%s)", device, liveErrorText(err))
+		exe, exeErr := os.Executable()
+		if exeErr != nil {
+			exe = "weir"
+		}
+		c.errorf("live capture needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode): run as root, or grant them once with\n  setcap cap_net_raw,cap_net_admin=eip %s", exe)
+		return
+	}
+	text := liveErrorText(err)
+	if !strings.Contains(text, device) {
+		text = device + ": " + text
+	}
+	c.errorf("%s", text)
+}
+
+// liveErrorText is err without the capture package's prefix, which means
+// nothing to the user of a command.
+func liveErrorText(err error) string {
+	if errors.Is(err, capture.ErrNotSupported) {
+		return "live capture is not supported on this system: read a capture file with -r FILE"
+	}
+	return strings.TrimPrefix(err.Error(), "capture: ")
+}
+
+// printListening writes tcpdump's line that says packets now flow;
+// scripts wait for "listening on".
+func (c *command) printListening(device string, lt pcap.LinkType, snaplen uint32) {
+	if strings.HasPrefix(lt.Name(), "LINKTYPE_") {
+		c.errorf("listening on %s, link-type %d, snapshot length %d bytes", device, uint32(lt), snaplen)
+		return
+	}
+	c.errorf("listening on %s, link-type %s (%s), snapshot length %d bytes", device, lt.Name(), lt.Description(), snaplen)
+}
+
+// runLive captures from an interface until -c packets, a signal, or an
+// error, then reports the kernel's counters as tcpdump does.
+func (c *command) runLive(ctx context.Context, expr string) int {
+	device, err := resolveDevice(c.system, c.opts.iface)
+	if err != nil {
+		c.errorf("%s", liveErrorText(err))
+		return 1
+	}
+	src, ok := c.openLive(c.captureConfig(device), expr)
+	if !ok {
+		return 1
+	}
+	closeSource := func() {
+		if src != nil {
+			src.Close()
+			src = nil
+		}
+	}
+	defer closeSource()
+	if c.opts.linkTypeSet || device == anyDevice.Name {
+		c.errorf("data link type %s", src.LinkType().Name())
+	}
+
+	loop := &liveLoop{src: src, limit: c.opts.count, flushEach: c.opts.packetBuffered}
+	closeOutput, outputName, ok := c.prepareLiveOutput(loop, src)
+	if !ok {
+		return 1
+	}
+	if c.opts.user != "" {
+		if err := c.system.DropPrivileges(c.opts.user); err != nil {
+			c.errorf("%s", err)
+			closeOutput()
+			return 1
+		}
+	}
+	c.printListening(device, src.LinkType(), src.Snaplen())
+
+	stopWatching := context.AfterFunc(ctx, src.Stop)
+	readErr, writeErr := loop.run()
+	stopWatching()
+	signalled := ctx.Err() != nil
+
+	stats, statsErr := src.Stats()
+	closeSource()
+	if err := closeOutput(); err != nil && writeErr == nil {
+		writeErr = err
+	}
+	status := 0
+	if readErr != nil {
+		c.errorf("%s: %s", device, liveErrorText(readErr))
+		status = 1
+	}
+	if writeErr != nil {
+		c.errorf("%s: %s", outputName, describe(writeErr))
+		status = 1
+	}
+	if signalled && loop.writer == nil {
+		// tcpdump ends the printed lines with an empty one when interrupted.
+		io.WriteString(c.stdout, "\n")
+	}
+	fmt.Fprintf(c.stderr, "%d packet%s captured\n", loop.captured, plural(loop.captured))
+	if statsErr != nil {
+		c.errorf("pcap_stats: %s", liveErrorText(statsErr))
+		return 1
+	}
+	fmt.Fprintf(c.stderr, "%d packet%s received by filter\n%d packet%s dropped by kernel\n",
+		stats.Received, plural64(stats.Received), stats.Dropped, plural64(stats.Dropped))
+	return status
+}
+
+// prepareLiveOutput opens -w's file or sets up the printer, before any
+// privilege is dropped. The returned function flushes and closes.
+func (c *command) prepareLiveOutput(loop *liveLoop, src liveSource) (func() error, string, bool) {
+	nanos := c.opts.precision == precisionNano
+	switch {
+	case c.opts.writeFile != "":
+		header := pcap.FileHeader{LinkType: src.LinkType(), Snaplen: src.Snaplen(), Nanoseconds: nanos}
+		w, name, closeOutput, err := c.openOutput(header)
+		if err != nil {
+			c.errorf("%s", err)
+			return nil, name, false
+		}
+		if c.opts.packetBuffered {
+			// The header goes out now: a reader of a pipe starts at once.
+			if err := w.Flush(); err != nil {
+				closeOutput()
+				c.errorf("%s: %s", name, describe(err))
+				return nil, name, false
+			}
+		}
+		loop.writer = w
+		return closeOutput, name, true
+	case c.opts.countOnly:
+		return func() error { return nil }, "stdout", true
+	}
+	buffered := bufio.NewWriterSize(c.stdout, outputBufferSize)
+	loop.printer = newPrinter(buffered, src.LinkType(), nanos, c.opts.lineBuffered)
+	return buffered.Flush, "stdout", true
+}
+
+func plural64(n uint64) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// liveLoop writes or prints every packet the capture delivers; the kernel
+// has already filtered them.
+type liveLoop struct {
+	src       liveSource
+	limit     int // stop after this many packets; 0 for no limit
+	writer    *pcap.Writer
+	flushEach bool // -U: each packet reaches the file at once
+	printer   *printer
+
+	captured int
+}
+
+// run returns the error that ended the loop early. The capture's io.EOF
+// (after Stop, once the ring is drained) and -c's limit are normal ends.
+func (l *liveLoop) run() (readErr, writeErr error) {
+	for l.limit == 0 || l.captured < l.limit {
+		data, ci, err := l.src.ReadPacket()
+		if err != nil {
+			if err == io.EOF {
+				return nil, nil
+			}
+			return err, nil
+		}
+		l.captured++
+		switch {
+		case l.writer != nil:
+			err = l.writer.WritePacket(ci, data)
+			if err == nil && l.flushEach {
+				err = l.writer.Flush()
+			}
+		case l.printer != nil:
+			err = l.printer.printPacket(ci, data)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
