@@ -15,10 +15,16 @@ GOLDEN_PKGS ?= ./filter ./pcap
 TOOLS := tcpdump tshark capinfos
 TOOL_PACKAGES := tcpdump tshark
 
-.PHONY: build test tools lint fuzz fuzz-short bench golden captures clean
+.PHONY: build test tools lint fuzz fuzz-short bench bench-live demo golden captures clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/weir ./cmd/weir
+
+# demo captures a small known mix of traffic on a throwaway veth pair and
+# prints what the filter kept (as root; see scripts/demo.sh).
+demo: build
+	CGO_ENABLED=0 $(GO) build -o bin/demotraffic ./internal/cmd/demotraffic
+	scripts/demo.sh bin/weir bin/demotraffic
 
 test: tools lint
 	WEIR_STRICT=1 $(GO) test ./...
@@ -70,6 +76,13 @@ bench: build
 	$(GO) test -bench=. -run='^$$' ./...
 	@if [ -x scripts/bench-offline.sh ]; then scripts/bench-offline.sh bin/weir; \
 	else echo "scripts/bench-offline.sh not found: offline benchmark skipped"; fi
+	@$(MAKE) --no-print-directory bench-live
+
+# bench-live compares live capture with tcpdump on a veth pair, using the
+# shared benchmark scripts when they are beside the repository (as root).
+bench-live: build
+	@if [ -x ../shared/bench/live.sh ]; then scripts/bench-live.sh bin/weir; \
+	else echo "../shared/bench not found: live benchmark skipped"; fi
 
 golden:
 	$(GO) test $(GOLDEN_PKGS) -update
