@@ -94,6 +94,12 @@ ip -n "$NS_SEND" neigh replace fd00:beef::2 lladdr "$MAC_CAP" dev "$IF_SEND" nud
 ip -n "$NS_CAP" neigh replace 198.18.0.1 lladdr "$MAC_SEND" dev "$IF_CAP" nud permanent
 ip -n "$NS_CAP" neigh replace fd00:beef::1 lladdr "$MAC_SEND" dev "$IF_CAP" nud permanent
 
+# The veth's carrier comes up a moment after the link.
+for _ in $(seq 50); do # at most 5 s
+	ip -n "$NS_CAP" link show "$IF_CAP" | grep -q LOWER_UP && break
+	sleep 0.1
+done
+
 run "$NS_CAP" "$WEIR" -D
 
 echo

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/weircap/weir/capture"
+	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/pcap"
 )
 
@@ -77,6 +80,22 @@ func (f *fakeSystem) Open(cfg capture.Config) (liveSource, error) {
 	f.sources = append(f.sources, src)
 	f.mu.Unlock()
 	return src, nil
+}
+
+// FilterConfig gives the link type Open will have.
+func (f *fakeSystem) FilterConfig(iface string) (filter.Config, error) {
+	if iface != "any" && !slices.ContainsFunc(f.interfaces, func(i capture.Interface) bool { return i.Name == iface }) {
+		return filter.Config{}, fmt.Errorf("%s: %w", iface, capture.ErrNoSuchInterface)
+	}
+	lt := f.linkType
+	switch {
+	case lt != 0:
+	case iface == "any":
+		lt = pcap.LinkTypeLinuxSLL2
+	default:
+		lt = pcap.LinkTypeEthernet
+	}
+	return filter.Config{LinkType: lt, KernelVLAN: lt == pcap.LinkTypeEthernet, Optimize: true}, nil
 }
 
 func (f *fakeSystem) Interfaces() ([]capture.Interface, error) { return f.interfaces, nil }

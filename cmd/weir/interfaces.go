@@ -20,9 +20,6 @@ var anyDevice = capture.Interface{
 	Running:     true,
 }
 
-// errNoSuchInterface marks an -i name the machine does not have.
-var errNoSuchInterface = errors.New("no such interface")
-
 // captureDevices returns the interfaces in tcpdump's order for -D and
 // for -i N: libpcap's figure of merit (running, then up, then not
 // loopback; "any" after the other non-loopback interfaces), the system's
@@ -128,7 +125,7 @@ func resolveDevice(sys liveSystem, name string) (string, error) {
 		return name, nil
 	}
 	if !slices.ContainsFunc(list, func(i capture.Interface) bool { return i.Name == name }) {
-		return "", fmt.Errorf("%s: %w", name, errNoSuchInterface)
+		return "", fmt.Errorf("%s: %w", name, capture.ErrNoSuchInterface)
 	}
 	return name, nil
 }

@@ -34,28 +34,22 @@ func (c *command) listDevices() int {
 	return 0
 }
 
-// expectedLinkType is the link type to compile for before the capture is
-// open: -y's, LINUX_SLL2 for "any", otherwise Ethernet, which covers
-// Ethernet, veth, bridges and loopback (libpcap gives lo EN10MB too).
-func (c *command) expectedLinkType(device string) pcap.LinkType {
-	switch {
-	case c.opts.linkTypeSet:
-		return c.opts.linkType
-	case device == anyDevice.Name:
-		return pcap.LinkTypeLinuxSLL2
+// liveFilterConfig is how to compile for the interface's socket: its link
+// type, no savefile rules, on Ethernet the kernel's VLAN metadata. -y must
+// name the interface's own link type. Errors are reported.
+func (c *command) liveFilterConfig(device string) (filter.Config, bool) {
+	cfg, err := c.system.FilterConfig(device)
+	if err != nil {
+		c.reportOpenError(device, err)
+		return cfg, false
 	}
-	return pcap.LinkTypeEthernet
-}
-
-// liveFilterConfig compiles for a socket: no savefile rules, and on
-// Ethernet the kernel's VLAN metadata.
-func (c *command) liveFilterConfig(lt pcap.LinkType) filter.Config {
-	return filter.Config{
-		LinkType:   lt,
-		Snaplen:    c.liveSnaplen(),
-		Optimize:   !c.opts.noOptimize,
-		KernelVLAN: lt == pcap.LinkTypeEthernet,
+	if c.opts.linkTypeSet && c.opts.linkType != cfg.LinkType {
+		c.errorf("%s is not one of the DLTs supported by this device", c.opts.linkType.Name())
+		return cfg, false
 	}
+	cfg.Snaplen = c.liveSnaplen()
+	cfg.Optimize = !c.opts.noOptimize
+	return cfg, true
 }
 
 func (c *command) liveSnaplen() uint32 {
@@ -82,60 +76,43 @@ func (c *command) captureConfig(device string) capture.Config {
 	return cfg
 }
 
-// openLive opens the capture with the filter in the kernel. The link type
-// is known only once the socket is open, so the filter is compiled for
-// the expected one; an interface of another type (a tun device) is closed,
-// the filter compiled for its type and the capture opened again.
+// openLive compiles the filter for the interface and opens the capture
+// with it in the kernel. Errors are reported.
 func (c *command) openLive(cfg capture.Config, expr string) (liveSource, bool) {
-	lt := c.expectedLinkType(cfg.Interface)
-	matchAll := strings.TrimSpace(expr) == ""
-	for attempt := 0; ; attempt++ {
-		cfg.Filter = nil
-		if !matchAll {
-			prog, ok := c.compile(expr, c.liveFilterConfig(lt))
-			if !ok {
-				return nil, false
-			}
-			cfg.Filter = prog
-		}
-		src, err := c.system.Open(cfg)
-		if err != nil {
-			c.reportOpenError(cfg.Interface, err)
-			return nil, false
-		}
-		got := src.LinkType()
-		switch {
-		case got == lt:
-			return src, true
-		case c.opts.linkTypeSet:
-			src.Close()
-			c.errorf("%s is not one of the DLTs supported by this device", lt.Name())
-			return nil, false
-		case matchAll || attempt > 0:
-			return src, true
-		}
-		src.Close()
-		lt = got
+	fcfg, ok := c.liveFilterConfig(cfg.Interface)
+	if !ok {
+		return nil, false
 	}
+	if strings.TrimSpace(expr) != "" {
+		prog, ok := c.compile(expr, fcfg)
+		if !ok {
+			return nil, false
+		}
+		cfg.Filter = prog
+	}
+	src, err := c.system.Open(cfg)
+	if err != nil {
+		c.reportOpenError(cfg.Interface, err)
+		return nil, false
+	}
+	return src, true
 }
 
 // reportOpenError explains why a capture could not start, naming the
 // capability when privilege is missing.
 func (c *command) reportOpenError(device string, err error) {
-	if errors.Is(err, os.ErrPermission) {
-		c.errorf("%s: you don't have permission to capture on that device (%s)", device, liveErrorText(err))
-		exe, exeErr := os.Executable()
-		if exeErr != nil {
-			exe = "weir"
-		}
-		c.errorf("live capture needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode): run as root, or grant them once with\n  setcap cap_net_raw,cap_net_admin=eip %s", exe)
-		return
-	}
 	text := liveErrorText(err)
 	if !strings.Contains(text, device) {
 		text = device + ": " + text
 	}
 	c.errorf("%s", text)
+	if errors.Is(err, os.ErrPermission) && !strings.Contains(text, "CAP_NET_RAW") {
+		exe, exeErr := os.Executable()
+		if exeErr != nil {
+			exe = "weir"
+		}
+		c.errorf("capturing needs CAP_NET_RAW: run as root or grant it with setcap cap_net_raw,cap_net_admin=eip %s", exe)
+	}
 }
 
 // liveErrorText is err without the capture package's prefix, which means

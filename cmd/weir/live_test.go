@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,30 +156,32 @@ func TestLiveAnyUsesCookedLinkType(t *testing.T) {
 	}
 }
 
-// A raw-IP interface (a tun device) is found to be one only once open: the
-// capture is closed and opened again with the filter compiled for RAW.
-func TestLiveReopensForAnotherLinkType(t *testing.T) {
+// A raw-IP interface (a tun device) gets a filter compiled for RAW.
+func TestLiveCompilesForTheInterfaceLinkType(t *testing.T) {
 	sys := newFakeSystem()
 	sys.linkType = pcap.LinkTypeRaw
 	r := runFake(t, sys, true, "-i", "eth1", "udp port 53")
 	if r.code != 0 || !strings.Contains(r.stderr, "link-type RAW (Raw IP)") {
 		t.Fatalf("%+v", r)
 	}
-	if got := sys.events; !reflect.DeepEqual(got, []string{"open", "close", "open", "close"}) {
-		t.Errorf("events %q", got)
-	}
 	want, err := filter.Compile("udp port 53", filter.Config{LinkType: pcap.LinkTypeRaw, Snaplen: 262144, Optimize: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sys.opened) != 2 || !reflect.DeepEqual(sys.opened[1].Filter, want) {
-		t.Errorf("second open's filter is not the RAW program")
+	if len(sys.opened) != 1 || !reflect.DeepEqual(sys.opened[0].Filter, want) {
+		t.Errorf("filter is not the RAW program: %d opens", len(sys.opened))
 	}
-	// Without a filter there is nothing to recompile.
+	// -O reaches the compiler.
 	sys = newFakeSystem()
-	sys.linkType = pcap.LinkTypeRaw
-	if r := runFake(t, sys, true, "-i", "eth1"); r.code != 0 || len(sys.opened) != 1 {
-		t.Errorf("no filter: %d opens, %+v", len(sys.opened), r)
+	if r := runFake(t, sys, true, "-O", "udp port 53"); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	want, err = filter.Compile("udp port 53", filter.Config{LinkType: pcap.LinkTypeEthernet, Snaplen: 262144, KernelVLAN: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(sys.opened[0].Filter, want) {
+		t.Errorf("-O: the filter is not the unoptimized program")
 	}
 }
 
@@ -193,8 +196,8 @@ func TestLiveLinkTypeOption(t *testing.T) {
 	if r.code != 1 || r.stderr != "weir: RAW is not one of the DLTs supported by this device\n" {
 		t.Errorf("-y RAW on Ethernet: %+v", r)
 	}
-	if got := sys.events; !reflect.DeepEqual(got, []string{"open", "close"}) {
-		t.Errorf("events %q", got)
+	if len(sys.events) != 0 {
+		t.Errorf("events %q, want none", sys.events)
 	}
 }
 
@@ -215,9 +218,14 @@ func TestLiveErrors(t *testing.T) {
 	sys = newFakeSystem()
 	sys.openErr = fmt.Errorf("capture: eth0: socket: %w", os.ErrPermission)
 	r := runFake(t, sys, true, "tcp")
-	if r.code != 1 || !strings.HasPrefix(r.stderr, "weir: eth0: you don't have permission to capture on that device (eth0: socket: permission denied)\n") ||
-		!strings.Contains(r.stderr, "CAP_NET_RAW") || !strings.Contains(r.stderr, "setcap cap_net_raw,cap_net_admin=eip ") {
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "weir: eth0: socket: permission denied\nweir: capturing needs CAP_NET_RAW: run as root or grant it with setcap cap_net_raw,cap_net_admin=eip ") {
 		t.Errorf("no privilege: %+v", r)
+	}
+	sys = newFakeSystem()
+	sys.openErr = &capture.PermissionError{Interface: "eth0", Op: "socket", Err: syscall.EPERM}
+	r = runFake(t, sys, true, "tcp")
+	if r.code != 1 || strings.Count(r.stderr, "CAP_NET_RAW") != 1 || !strings.HasPrefix(r.stderr, "weir: eth0: socket: operation not permitted: capturing needs CAP_NET_RAW") {
+		t.Errorf("capture's permission error: %+v", r)
 	}
 
 	sys = newFakeSystem()
@@ -329,7 +337,7 @@ func TestListDevices(t *testing.T) {
 }
 
 func TestDumpForInterface(t *testing.T) {
-	r := runWeir(t, nil, "-d", "-i", "any", "udp")
+	r := runFake(t, newFakeSystem(), false, "-d", "-i", "any", "udp")
 	want, err := filter.Compile("udp", filter.Config{LinkType: pcap.LinkTypeLinuxSLL2, Snaplen: 262144, Optimize: true})
 	if err != nil {
 		t.Fatal(err)
@@ -337,7 +345,7 @@ func TestDumpForInterface(t *testing.T) {
 	if r.code != 0 || r.stderr != "weir: data link type LINUX_SLL2\n" || r.stdout != filter.Dump(want, filter.DumpAssembly) {
 		t.Errorf("-d -i any: %+v", r)
 	}
-	r = runWeir(t, nil, "-d", "-i", "eth0", "vlan")
+	r = runFake(t, newFakeSystem(), false, "-d", "-i", "eth0", "vlan")
 	if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, " ldb      [vlanp]\n") {
 		t.Errorf("-d -i eth0 vlan: %+v", r)
 	}

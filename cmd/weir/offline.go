@@ -120,11 +120,18 @@ func (c *command) dumpWithoutFile(expr string) int {
 	var cfg filter.Config
 	switch {
 	case c.opts.iface != "":
-		lt := c.expectedLinkType(c.opts.iface)
-		if c.opts.linkTypeSet || c.opts.iface == anyDevice.Name {
-			c.errorf("data link type %s", lt.Name())
+		device, err := resolveDevice(c.system, c.opts.iface)
+		if err != nil {
+			c.errorf("%s", liveErrorText(err))
+			return 1
 		}
-		cfg = c.liveFilterConfig(lt)
+		var ok bool
+		if cfg, ok = c.liveFilterConfig(device); !ok {
+			return 1
+		}
+		if c.opts.linkTypeSet || device == anyDevice.Name {
+			c.errorf("data link type %s", cfg.LinkType.Name())
+		}
 	case c.opts.linkTypeSet:
 		cfg = filter.Config{LinkType: c.opts.linkType, Snaplen: c.liveSnaplen(), Optimize: !c.opts.noOptimize}
 	default:

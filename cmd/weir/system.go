@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/weircap/weir/capture"
+	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/pcap"
 )
 
@@ -21,6 +22,9 @@ type liveSource interface {
 // without privileges.
 type liveSystem interface {
 	Open(cfg capture.Config) (liveSource, error)
+	// FilterConfig is how to compile a filter for the interface's socket:
+	// its link type and live rules.
+	FilterConfig(iface string) (filter.Config, error)
 	Interfaces() ([]capture.Interface, error)
 	DefaultInterface() (string, error)
 	// DropPrivileges makes the process run as the named user (-Z).
@@ -36,6 +40,10 @@ func (hostSystem) Open(cfg capture.Config) (liveSource, error) {
 		return nil, err
 	}
 	return src, nil
+}
+
+func (hostSystem) FilterConfig(iface string) (filter.Config, error) {
+	return capture.FilterConfig(iface)
 }
 
 func (hostSystem) Interfaces() ([]capture.Interface, error) { return capture.Interfaces() }
