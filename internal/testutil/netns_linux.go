@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -75,6 +76,8 @@ func NewVeth(t testing.TB) *Veth {
 	v.PeerIndex, v.PeerMAC = v.setUp(t, v.Peer, v.peerNL, PeerIf, PeerAddr4, CaptureAddr4)
 	v.addNeighbor(t, v.captureNL, v.CaptureIndex, PeerAddr4, v.PeerMAC)
 	v.addNeighbor(t, v.peerNL, v.PeerIndex, CaptureAddr4, v.CaptureMAC)
+	v.waitRunning(t, v.captureNL, CaptureIf)
+	v.waitRunning(t, v.peerNL, PeerIf)
 	v.peerSock = v.injector(t, v.Peer)
 	v.capSock = v.injector(t, v.Capture)
 	return v
@@ -124,6 +127,26 @@ func (v *Veth) setUp(t testing.TB, ns netns.NsHandle, nl *netlink.Handle, name s
 		t.Fatalf("testutil: bringing %s up: %v", name, err)
 	}
 	return link.Attrs().Index, link.Attrs().HardwareAddr
+}
+
+// waitRunning waits (up to two seconds) for the link's carrier, which a
+// veth gets just after both ends are up.
+func (v *Veth) waitRunning(t testing.TB, nl *netlink.Handle, name string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		link, err := nl.LinkByName(name)
+		if err != nil {
+			t.Fatalf("testutil: %s: %v", name, err)
+		}
+		if link.Attrs().RawFlags&unix.IFF_RUNNING != 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testutil: %s not running after 2s", name)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // addNeighbor fixes the peer's MAC address so no ARP ever crosses the link.
