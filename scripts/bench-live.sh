@@ -19,7 +19,9 @@
 # Environment: BENCH=../shared/bench, CASES="none udp5353 hosts200",
 # REPS=3, N=2000000 packets per run, BUFFERS="default 65536" (-B in KiB;
 # "default" passes no -B), RESULTS=${TMPDIR:-/tmp}/weir-bench/live,
-# TCPDUMP=tcpdump. Other live.sh knobs (SIZE, MATCH, GEN, GEN_RATE) pass through.
+# TCPDUMP=tcpdump, OTHER_WEIR (a second weir binary, say an earlier build,
+# run interleaved as "weir-other"). Other live.sh knobs (SIZE, MATCH, GEN,
+# GEN_RATE, QUIET_MAX) pass through.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -73,9 +75,10 @@ table() {
 				median(percap[order[k]]), median(persent[order[k]]), median(rss[order[k]])
 			c[p[1], p[2]] = median(percap[order[k]])
 			cases[p[1]] = 1
+			if (p[2] != "tcpdump") tools[p[2]] = 1
 		}
-		for (cs in cases) if (c[cs, "tcpdump"] > 0 && ((cs, "weir") in c))
-			printf "weir CPU per captured packet, -B %s, %s: %.2fx tcpdump'\''s\n", buffer, cs, c[cs, "weir"] / c[cs, "tcpdump"]
+		for (cs in cases) for (tool in tools) if (c[cs, "tcpdump"] > 0 && ((cs, tool) in c))
+			printf "%s CPU per captured packet, -B %s, %s: %.2fx tcpdump'\''s\n", tool, buffer, cs, c[cs, tool] / c[cs, "tcpdump"]
 	}' "$1"
 }
 
@@ -86,9 +89,11 @@ for buffer in $BUFFERS; do
 	out=$RESULTS/B-$buffer
 	mkdir -p "$out"
 	echo "== live capture, -B $buffer: $CASES, $REPS runs of $N packets each" >&2
-	OUTDIR=$out "$BENCH/live.sh" \
-		"tcpdump=$TCPDUMP -i {iface} -w {out} -s 0 $opt {filter}" \
-		"weir=$WEIR -i {iface} -w {out} -s 0 $opt {filter}" >&2
+	tools=("tcpdump=$TCPDUMP -i {iface} -w {out} -s 0 $opt {filter}"
+		"weir=$WEIR -i {iface} -w {out} -s 0 $opt {filter}")
+	[ -z "${OTHER_WEIR:-}" ] || tools+=("weir-other=$OTHER_WEIR -i {iface} -w {out} -s 0 $opt {filter}")
+	# live.sh stops at a run whose tool fails; the runs before it still count.
+	OUTDIR=$out "$BENCH/live.sh" "${tools[@]}" >&2 || echo "bench-live: live.sh failed, see above" >&2
 	raw=$(ls -td "$out"/live-*/ | head -1)raw.tsv
 	[ -s "$raw" ] || die "no results in $raw"
 	summary+="$(table "$raw" "$buffer")"$'\n\n'
