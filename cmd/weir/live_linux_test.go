@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -359,6 +360,44 @@ func TestLiveSnaplenCountAndNanoseconds(t *testing.T) {
 			t.Errorf("packet %d timestamp %v is not now", i, ci.Timestamp)
 		}
 	}
+}
+
+// Without -w the packets are printed, in the offline printer's words.
+func TestLivePrintsPackets(t *testing.T) {
+	v := testutil.NewVeth(t)
+	r := startLive(t, v, "-n", "-i", testutil.CaptureIf, "-c", "2", "tcp or arp")
+	v.Inject(t, liveFrames()[:5]...)
+	if code := r.wait(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, r.stderr.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stdout.String(), "\n"), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], " "+tcpText) ||
+		!strings.HasSuffix(lines[1], " ARP, Request who-has 198.18.0.77 tell 198.18.0.1, length 28") {
+		t.Errorf("stdout\n%s", r.stdout.String())
+	}
+}
+
+// --fanout 2 reads two sockets of one fanout group into one file: every
+// frame once. (The order across the sockets is the capture's merge's.)
+func TestLiveFanout(t *testing.T) {
+	v := testutil.NewVeth(t)
+	var frames [][]byte
+	for port := uint16(1000); port < 1016; port++ { // flows hash to both sockets
+		frames = append(frames, ethernetFrame(0x0800, ipv4Packet(protoUDP, udpDatagram(port, 53, 8))))
+	}
+	out := filepath.Join(t.TempDir(), "fanout.pcap")
+	r := startLive(t, v, "--fanout", "2", "-i", testutil.CaptureIf, "-c", strconv.Itoa(len(frames)), "-w", out, "udp")
+	v.Inject(t, frames...)
+	if code := r.wait(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, r.stderr.String())
+	}
+	_, got, _ := readPackets(t, out)
+	sortFrames := func(f [][]byte) [][]byte {
+		f = slices.Clone(f)
+		slices.SortFunc(f, bytes.Compare)
+		return f
+	}
+	samePackets(t, "--fanout 2", sortFrames(got), sortFrames(frames))
 }
 
 func TestLivePromiscuousMode(t *testing.T) {
