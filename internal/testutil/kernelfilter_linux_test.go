@@ -72,7 +72,7 @@ func TestKernelVerdict(t *testing.T) {
 func TestKernelVerdictRefusesBadPrograms(t *testing.T) {
 	for _, p := range [][]unix.SockFilter{
 		nil,
-		{stmt(unix.BPF_LD|unix.BPF_B|unix.BPF_ABS, 0)},             // no return at the end
+		{stmt(unix.BPF_LD|unix.BPF_B|unix.BPF_ABS, 0)},              // no return at the end
 		{jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, 0, 5, 0), retA}, // jump past the end
 	} {
 		if _, _, err := KernelVerdict(p, bytesOf(10)); !errors.Is(err, unix.EINVAL) {
