@@ -205,7 +205,7 @@ func checkInKernel(k *testutil.KernelFilter, kp kernelProgram, packets [][]byte,
 	case (kerr == nil) != (verr == nil):
 		return tally, fmt.Sprintf("the kernel says %v, Validate says %v\n%s", kerr, verr, Dump(kp.prog, DumpAssembly))
 	case kerr != nil && !kernelOnlyRefusal(kp.prog):
-		return tally, fmt.Sprintf("the kernel refuses it (%v), and libpcap would run it neither\n%s", kerr, Dump(kp.prog, DumpAssembly))
+		return tally, fmt.Sprintf("the kernel and Validate refuse it (%v), for no backward jump or reserved offset\n%s", kerr, Dump(kp.prog, DumpAssembly))
 	case kerr != nil:
 		tally.kernelRefusals++
 		return tally, ""
@@ -221,7 +221,7 @@ func checkInKernel(k *testutil.KernelFilter, kp kernelProgram, packets [][]byte,
 		}
 		tally.verdicts++
 		ret := Run(kp.prog, data, len(data))
-		if want := min(int(ret), len(data)); delivered != (ret != 0) || (delivered && kept != want) {
+		if want := int(min(uint64(ret), uint64(len(data)))); delivered != (ret != 0) || (delivered && kept != want) {
 			return tally, fmt.Sprintf("packet %d (%d bytes): the kernel %s, Run returned %d%s\n%s",
 				i+1, len(data), describeDelivery(kept, delivered), ret, shiftNote(kp.prog), Dump(kp.prog, DumpAssembly))
 		}
