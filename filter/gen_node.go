@@ -142,6 +142,9 @@ var etherBroadcast = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 func (g *gen) broadcast(proto Proto) frag {
 	switch proto {
 	case ProtoDefault, ProtoLink:
+		if isWLAN(g.link) {
+			return g.wlanHostop(etherBroadcast, DirDst)
+		}
 		if !g.isEthernet() {
 			g.fail("not a broadcast link: %s has no link-layer broadcast address", g.link.Name())
 		}
@@ -178,6 +181,9 @@ func (g *gen) multicast(proto Proto) frag {
 				f = and(check, f)
 			}
 			return f
+		}
+		if isWLAN(g.link) {
+			return g.wlanMulticast()
 		}
 	case ProtoIP:
 		return and(g.linkType(ethertypeIP), g.cmpGE(relLinkPL, 16, SizeB, 224))
