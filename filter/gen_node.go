@@ -244,7 +244,7 @@ func (g *gen) direction(out bool) frag {
 	case g.link == pcap.LinkTypeLinuxSLL2:
 		f = g.cmp(relLinkHdr, 10, SizeB, linuxSLLOutgoing)
 	case g.cfg.Savefile:
-		g.fail("inbound/outbound not supported on %s when reading savefiles", g.link.Name())
+		g.fail("inbound/outbound not supported on %s when reading savefiles", g.link.Description())
 	default:
 		f = g.cmp(relLinkHdr, skfAdOff+skfAdPktType, SizeH, linuxSLLOutgoing)
 	}
@@ -260,7 +260,7 @@ func (g *gen) ifindex(n uint32) frag {
 	case g.link == pcap.LinkTypeLinuxSLL2:
 		return g.cmp(relLinkHdr, 4, SizeW, n)
 	case g.cfg.Savefile:
-		g.fail("ifindex not supported on %s when reading savefiles", g.link.Name())
+		g.fail("ifindex not supported on %s when reading savefiles", g.link.Description())
 	}
 	return g.cmp(relLinkHdr, skfAdOff+skfAdIfindex, SizeW, n)
 }
