@@ -16,12 +16,11 @@ func (g *gen) radioHeaderLength() []statement {
 	if reg < 0 {
 		return nil
 	}
-	alu := func(op uint16, k uint32) statement { return statement{op: ClassAlu | op | SrcK, k: k} }
 	store := []statement{stMem(reg), {op: ClassMisc | MiscTax}}
 	switch g.outermostLink {
 	case pcap.LinkTypeIEEE802_11Radio, pcap.LinkTypePPI:
 		// A little-endian 16-bit length at offset 2.
-		s := []statement{ldAbs(SizeB, 3), alu(AluLsh, 8), {op: ClassMisc | MiscTax},
+		s := []statement{ldAbs(SizeB, 3), aluK(AluLsh, 8), {op: ClassMisc | MiscTax},
 			ldAbs(SizeB, 2), {op: ClassAlu | AluOr | SrcX}}
 		return append(s, store...)
 	case pcap.LinkTypeIEEE802_11AVS:
@@ -32,7 +31,7 @@ func (g *gen) radioHeaderLength() []statement {
 		g.noOptimize = true
 		avs, prism, common := g.newLabel(), g.newLabel(), g.newLabel()
 		store[0].label = common
-		s := []statement{ldAbs(SizeW, 0), alu(AluAnd, 0xfffff000),
+		s := []statement{ldAbs(SizeW, 0), aluK(AluAnd, 0xfffff000),
 			{op: ClassJmp | JmpJeq | SrcK, k: 0x80211000, jt: avs, jf: prism},
 			{op: ClassLd | ModeAbs | SizeW, k: 4, label: avs},
 			{op: ClassJmp | JmpJa, k: 1},
@@ -58,10 +57,6 @@ func (g *gen) wlanHeaderLength(prefix []statement, next *statement) []statement 
 		next.label = g.newLabel()
 	}
 	skip := next.label
-	alu := func(op uint16, k uint32) statement { return statement{op: ClassAlu | op | SrcK, k: k} }
-	jset := func(bits uint32, jt, jf int) statement {
-		return statement{op: ClassJmp | JmpJset | SrcK, k: bits, jt: jt, jf: jf}
-	}
 	s := prefix
 	if s == nil {
 		s = []statement{{op: ClassLdx | ModeImm, k: uint32(g.offOutermostLinkHdr.constant)}}
@@ -71,11 +66,11 @@ func (g *gen) wlanHeaderLength(prefix []statement, next *statement) []statement 
 	if g.link == pcap.LinkTypeIEEE802_11Radio {
 		afterQoS = g.newLabel()
 	}
-	s = append(s, statement{op: ClassMisc | MiscTxa}, alu(AluAdd, 24), stMem(pl), ldInd(SizeB, 0),
-		jset(wlanTypeData, ctlBit, skip),
-		withLabel(jset(wlanTypeCtl, skip, isData), ctlBit),
-		withLabel(jset(wlanSubtypeQoS, qos, afterQoS), isData),
-		withLabel(ldMem(pl), qos), alu(AluAdd, 2), stMem(pl))
+	s = append(s, statement{op: ClassMisc | MiscTxa}, aluK(AluAdd, 24), stMem(pl), ldInd(SizeB, 0),
+		jsetIn(wlanTypeData, ctlBit, skip),
+		withLabel(jsetIn(wlanTypeCtl, skip, isData), ctlBit),
+		withLabel(jsetIn(wlanSubtypeQoS, qos, afterQoS), isData),
+		withLabel(ldMem(pl), qos), aluK(AluAdd, 2), stMem(pl))
 	if g.link == pcap.LinkTypeIEEE802_11Radio {
 		s = append(s, g.radiotapPadding(afterQoS, skip)...)
 	}
@@ -88,10 +83,7 @@ func (g *gen) wlanHeaderLength(prefix []statement, next *statement) []statement 
 // little-endian, hence the swapped bit masks.
 func (g *gen) radiotapPadding(start, skip int) []statement {
 	pl := g.offLinkPL.reg
-	ext, tsft, afterTSFT, noTSFT, round := g.newLabel(), g.newLabel(), g.newLabel(), g.newLabel(), g.newLabel()
-	jset := func(bits uint32, jt, jf int) statement {
-		return statement{op: ClassJmp | JmpJset | SrcK, k: bits, jt: jt, jf: jf}
-	}
+	extCheck, tsftCheck, withTSFT, withoutTSFT, round := g.newLabel(), g.newLabel(), g.newLabel(), g.newLabel(), g.newLabel()
 	const (
 		flagsPresent = 0x02000000 // bit 1
 		extPresent   = 0x00000080 // bit 31
@@ -100,16 +92,20 @@ func (g *gen) radiotapPadding(start, skip int) []statement {
 	)
 	return []statement{
 		withLabel(ldAbs(SizeW, 4), start),
-		jset(flagsPresent, ext, skip),
-		withLabel(jset(extPresent, skip, afterTSFT), ext),
-		withLabel(jset(tsftPresent, tsft, noTSFT), afterTSFT),
-		withLabel(ldAbs(SizeB, 16), tsft), jset(dataPad, round, skip),
-		withLabel(ldAbs(SizeB, 8), noTSFT), jset(dataPad, round, skip),
-		withLabel(ldMem(pl), round),
-		{op: ClassAlu | AluAdd | SrcK, k: 3},
-		{op: ClassAlu | AluAnd | SrcK, k: ^uint32(3)},
-		stMem(pl),
+		jsetIn(flagsPresent, extCheck, skip),
+		withLabel(jsetIn(extPresent, skip, tsftCheck), extCheck),
+		withLabel(jsetIn(tsftPresent, withTSFT, withoutTSFT), tsftCheck),
+		withLabel(ldAbs(SizeB, 16), withTSFT), jsetIn(dataPad, round, skip),
+		withLabel(ldAbs(SizeB, 8), withoutTSFT), jsetIn(dataPad, round, skip),
+		withLabel(ldMem(pl), round), aluK(AluAdd, 3), aluK(AluAnd, ^uint32(3)), stMem(pl),
 	}
+}
+
+func aluK(op uint16, k uint32) statement { return statement{op: ClassAlu | op | SrcK, k: k} }
+
+// jsetIn is a "jset" inside a block, to the statements labelled jt and jf.
+func jsetIn(bits uint32, jt, jf int) statement {
+	return statement{op: ClassJmp | JmpJset | SrcK, k: bits, jt: jt, jf: jf}
 }
 
 func withLabel(s statement, label int) statement {
