@@ -77,7 +77,7 @@ func compileTree(expr string, root Node, cfg Config) (prog Program, err error) {
 			}
 		}()
 		f := g.node(root)
-		g.insertVarOffsets(f.head)
+		f = g.insertVarOffsets(f)
 		entry = finish(f, cfg.Snaplen)
 		if cfg.Optimize && !g.noOptimize {
 			entry = optimize(entry)

@@ -313,6 +313,9 @@ func (g *gen) macAddress(p *Primitive) frag {
 	if !ok {
 		g.fail("invalid MAC address '%s'", p.Value.Text)
 	}
+	if isWLAN(g.link) {
+		return g.wlanHostop(mac, p.Q.Dir)
+	}
 	if !g.isEthernet() {
 		g.fail("ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel, not on %s", g.link.Name())
 	}
