@@ -278,9 +278,17 @@ func TestLegacyVerdictsMatchTcpdump(t *testing.T) {
 			t.Errorf("%q: %v", e.expr, err)
 			continue
 		}
+		vm, err := NewVM(prog)
+		if err != nil {
+			t.Fatalf("%q: NewVM: %v", e.expr, err)
+		}
 		var kept []string
 		for i, p := range packets {
-			if Run(prog, p.captured(), len(p.data)) > 0 {
+			verdict := Run(prog, p.captured(), len(p.data))
+			if decoded := vm.Run(p.captured(), len(p.data)); decoded != verdict {
+				t.Errorf("%q on packet %d: Run says %d, the decoded VM %d", e.expr, i+1, verdict, decoded)
+			}
+			if verdict > 0 {
 				kept = append(kept, fmt.Sprint(i+1))
 			}
 		}
@@ -377,5 +385,35 @@ func writeLegacyFile(t *testing.T, path, text string) {
 	}
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestProtochainIsLeftUnoptimized: like libpcap, weir does not optimize a
+// program holding the protochain loop, and the kernel's rules refuse its
+// backward jump.
+func TestProtochainIsLeftUnoptimized(t *testing.T) {
+	for _, expr := range []string{"protochain 6", "tcp port 80 and ip6 protochain 17", "ip protochain 51 or udp"} {
+		cfg := Config{LinkType: pcap.LinkTypeEthernet}
+		plain, err := Compile(expr, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Optimize = true
+		optimized, err := Compile(expr, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(plain, optimized) {
+			t.Errorf("%q: the optimizer changed the program", expr)
+		}
+		backward := slices.ContainsFunc(plain, func(in Instruction) bool {
+			return in.Op == ClassJmp|JmpJa && int32(in.K) < 0
+		})
+		if !backward {
+			t.Errorf("%q: no backward jump in\n%s", expr, Dump(plain, DumpAssembly))
+		}
+		if err := Validate(plain); err == nil {
+			t.Errorf("%q: Validate accepts a backward jump", expr)
+		}
 	}
 }
