@@ -18,7 +18,7 @@ func (g *gen) etherHostName(p *Primitive) frag {
 	case g.isEthernet():
 		mac := g.lookupEther(name, "ether")
 		return g.withLinkHeaderCheck(g.ehostop(mac, p.Q.Dir))
-	case link80211[g.link]:
+	case dot11LinkTypes[g.link]:
 		g.lookupEther(name, "802.11")
 		g.fail("ether host names on %s are not supported yet", g.link.Description())
 	}
@@ -51,7 +51,7 @@ func (g *gen) gateway(p *Primitive) frag {
 	switch {
 	case g.isEthernet():
 		b0 = g.withLinkHeaderCheck(g.ehostop(mac, DirSrcOrDst))
-	case link80211[g.link]:
+	case dot11LinkTypes[g.link]:
 		g.fail("'gateway' on %s is not supported yet", g.link.Description())
 	default:
 		g.fail("'gateway' supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel")

@@ -34,7 +34,7 @@ const (
 	linkTypeATMRFC1483 pcap.LinkType = 100
 )
 
-var link80211 = map[pcap.LinkType]bool{105: true, 119: true, 127: true, 163: true, 192: true}
+var dot11LinkTypes = map[pcap.LinkType]bool{105: true, 119: true, 127: true, 163: true, 192: true}
 
 // llc compiles "llc", "llc i", "llc s", "llc u" and the named LLC frame
 // commands (libpcap gen_llc, gen_llc_i, gen_llc_s, gen_llc_u and the
@@ -82,7 +82,7 @@ func (g *gen) llcFrame() frag {
 		return and(b0, b1)
 	case g.link == linkTypeIEEE802, g.link == linkTypeFDDI, g.link == linkTypeATMRFC1483:
 		return g.genTrue()
-	case link80211[g.link]:
+	case dot11LinkTypes[g.link]:
 		return g.dataFrame80211()
 	}
 	g.fail("'llc' not supported for %s", g.link.Description())
