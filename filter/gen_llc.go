@@ -27,13 +27,15 @@ var (
 )
 
 // Link types libpcap reads LLC frames on without checking anything in the
-// header first (Token Ring, FDDI, RFC 1483 ATM), and the 802.11 ones.
+// header first (Token Ring, FDDI, RFC 1483 ATM).
 const (
 	linkTypeIEEE802    pcap.LinkType = 6
 	linkTypeFDDI       pcap.LinkType = 10
 	linkTypeATMRFC1483 pcap.LinkType = 100
 )
 
+// dot11LinkTypes are the 802.11 link types, bare or behind a radio header
+// (PRISM, radiotap, AVS, PPI).
 var dot11LinkTypes = map[pcap.LinkType]bool{105: true, 119: true, 127: true, 163: true, 192: true}
 
 // llc compiles "llc", "llc i", "llc s", "llc u" and the named LLC frame
