@@ -116,7 +116,7 @@ func decnetShort(pad int, dst, src []byte) []byte {
 	return etherFrame(ethertypeDN, h, bytes.Repeat([]byte{'d'}, 20))
 }
 
-func ipv4Packet(proto byte, payload ...[]byte) []byte {
+func etherIPv4Packet(proto byte, payload ...[]byte) []byte {
 	body := slices.Concat(payload...)
 	h := make([]byte, 20)
 	h[0], h[8], h[9] = 0x45, 64, proto
@@ -125,7 +125,7 @@ func ipv4Packet(proto byte, payload ...[]byte) []byte {
 	return etherFrame(ethertypeIP, h, body)
 }
 
-func ipv6Packet(next byte, payload ...[]byte) []byte {
+func etherIPv6Packet(next byte, payload ...[]byte) []byte {
 	body := slices.Concat(payload...)
 	h := make([]byte, 40)
 	h[0], h[6], h[7] = 0x60, next, 64
@@ -159,7 +159,7 @@ var (
 func legacyPackets() []legacyPacket {
 	a14, a23, a56, a78 := decnetAddr(1, 4), decnetAddr(2, 3), decnetAddr(5, 6), decnetAddr(7, 8)
 	vlanIPv6 := etherFrame(ethertype8021Q, []byte{0, 10, 0x86, 0xdd})
-	vlanIPv6 = append(vlanIPv6, ipv6Packet(ipprotoHopopts, ipv6Ext(ipprotoTCP, 0), tcpHeader)[14:]...)
+	vlanIPv6 = append(vlanIPv6, etherIPv6Packet(ipprotoHopopts, ipv6Ext(ipprotoTCP, 0), tcpHeader)[14:]...)
 	return []legacyPacket{
 		{desc: "DECnet long header to 2.3 from 1.4", data: decnetLong(0, a23, a14)},
 		{desc: "DECnet long header after padding, to 1.4 from 2.3", data: decnetLong(1, a14, a23)},
@@ -181,19 +181,19 @@ func legacyPackets() []legacyPacket {
 		{desc: "802.3 LLC FRMR", data: ether8023(0xaa, 0xaa, 0x87)},
 		{desc: "Novell raw 802.3", data: ether8023(0xff, 0xff, 0x03)},
 		{desc: "802.3 LLC truncated before the control byte", data: ether8023(0x42, 0x42, 0x03), caplen: 16},
-		{desc: "IPv4 TCP", data: ipv4Packet(ipprotoTCP, tcpHeader)},
-		{desc: "IPv4 UDP", data: ipv4Packet(ipprotoUDP, udpHeader)},
-		{desc: "IPv4 AH then TCP", data: ipv4Packet(ipprotoAH, ahHeader(ipprotoTCP), tcpHeader)},
-		{desc: "IPv4 AH, AH then UDP", data: ipv4Packet(ipprotoAH, ahHeader(ipprotoAH), ahHeader(ipprotoUDP), udpHeader)},
-		{desc: "IPv4 no next header", data: ipv4Packet(ipprotoNone, udpHeader)},
-		{desc: "IPv6 TCP", data: ipv6Packet(ipprotoTCP, tcpHeader)},
-		{desc: "IPv6 hop-by-hop, destination options, routing then TCP", data: ipv6Packet(ipprotoHopopts,
+		{desc: "IPv4 TCP", data: etherIPv4Packet(ipprotoTCP, tcpHeader)},
+		{desc: "IPv4 UDP", data: etherIPv4Packet(ipprotoUDP, udpHeader)},
+		{desc: "IPv4 AH then TCP", data: etherIPv4Packet(ipprotoAH, ahHeader(ipprotoTCP), tcpHeader)},
+		{desc: "IPv4 AH, AH then UDP", data: etherIPv4Packet(ipprotoAH, ahHeader(ipprotoAH), ahHeader(ipprotoUDP), udpHeader)},
+		{desc: "IPv4 no next header", data: etherIPv4Packet(ipprotoNone, udpHeader)},
+		{desc: "IPv6 TCP", data: etherIPv6Packet(ipprotoTCP, tcpHeader)},
+		{desc: "IPv6 hop-by-hop, destination options, routing then TCP", data: etherIPv6Packet(ipprotoHopopts,
 			ipv6Ext(ipprotoDstopts, 0), ipv6Ext(ipprotoRouting, 1), ipv6Ext(ipprotoTCP, 0), tcpHeader)},
-		{desc: "IPv6 fragment then UDP", data: ipv6Packet(ipprotoFragment, ipv6Fragment(ipprotoUDP), udpHeader)},
-		{desc: "IPv6 AH then ICMPv6", data: ipv6Packet(ipprotoAH, ahHeader(ipprotoICMPv6), icmpHeader)},
-		{desc: "IPv6 hop-by-hop, AH then TCP", data: ipv6Packet(ipprotoHopopts, ipv6Ext(ipprotoAH, 0), ahHeader(ipprotoTCP), tcpHeader)},
-		{desc: "IPv6 hop-by-hop then no next header", data: ipv6Packet(ipprotoHopopts, ipv6Ext(ipprotoNone, 0))},
-		{desc: "IPv6 chain cut short in the capture", data: ipv6Packet(ipprotoHopopts, ipv6Ext(ipprotoDstopts, 2), ipv6Ext(ipprotoTCP, 0), tcpHeader), caplen: 70},
+		{desc: "IPv6 fragment then UDP", data: etherIPv6Packet(ipprotoFragment, ipv6Fragment(ipprotoUDP), udpHeader)},
+		{desc: "IPv6 AH then ICMPv6", data: etherIPv6Packet(ipprotoAH, ahHeader(ipprotoICMPv6), icmpHeader)},
+		{desc: "IPv6 hop-by-hop, AH then TCP", data: etherIPv6Packet(ipprotoHopopts, ipv6Ext(ipprotoAH, 0), ahHeader(ipprotoTCP), tcpHeader)},
+		{desc: "IPv6 hop-by-hop then no next header", data: etherIPv6Packet(ipprotoHopopts, ipv6Ext(ipprotoNone, 0))},
+		{desc: "IPv6 chain cut short in the capture", data: etherIPv6Packet(ipprotoHopopts, ipv6Ext(ipprotoDstopts, 2), ipv6Ext(ipprotoTCP, 0), tcpHeader), caplen: 70},
 		{desc: "VLAN 10, IPv6 hop-by-hop then TCP", data: vlanIPv6},
 	}
 }

@@ -70,8 +70,6 @@ func (g *gen) protochain(v uint32, proto Proto) frag {
 	return and(b0, b)
 }
 
-func aluK(op uint16, k uint32) statement { return statement{op: ClassAlu | op | SrcK, k: k} }
-
 // chainCode builds the straight-line statements of a block holding jumps
 // to labels: a conditional jump whose false target is 0 falls through to
 // the next statement, and a label names the statement added after it.
