@@ -52,8 +52,9 @@ func fillBatch(block []byte, opt *batchOptions, refs []packetRef) ([]packetRef, 
 	if err := w.reset(block); err != nil {
 		return refs, err
 	}
+	var f frame
 	for {
-		f, ok, err := w.nextFrame()
+		ok, err := w.nextFrame(&f)
 		if err != nil || !ok {
 			return refs, err
 		}

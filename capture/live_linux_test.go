@@ -490,6 +490,55 @@ func TestLiveStopWhileIdle(t *testing.T) {
 	c.src.Stop() // twice is harmless
 }
 
+func TestLiveInterfaceDown(t *testing.T) {
+	v := testutil.NewVeth(t)
+	frame := ether(foreignMAC, 0x0800, ipv4(hostA, hostB, protoUDP, udp(1, 53, 8)))
+	src := openIn(t, v, Config{Interface: testutil.CaptureIf}, "")
+	v.Inject(t, frame)
+	data, _, err := src.ReadPacket()
+	if err != nil || !bytes.Equal(data, frame) {
+		t.Fatalf("first packet %x, %v", data, err)
+	}
+	v.SetCaptureDown(t)
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := src.ReadPacket()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), testutil.CaptureIf+": the interface went down") {
+			t.Fatalf("ReadPacket after the interface went down: %v", err)
+		}
+	case <-time.After(waitLimit):
+		src.Stop()
+		t.Fatal("ReadPacket still waits after the interface went down")
+	}
+}
+
+func TestLiveReadPacketAllocatesNothing(t *testing.T) {
+	v := testutil.NewVeth(t)
+	const n = 400
+	var frames [][]byte
+	for i := range n {
+		frames = append(frames, ether(foreignMAC, 0x0800, ipv4(hostA, hostB, protoUDP, udp(uint16(i), 53, 32)), [2]uint16{0x8100, 5}))
+	}
+	src := openIn(t, v, Config{Interface: testutil.CaptureIf, BufferSize: 2 << 20}, "")
+	witness := collect(openIn(t, v, witnessConfig, ""))
+	v.Inject(t, frames...)
+	witness.waitCount(t, n)
+	witness.finish(t)
+	src.ReadPacket() // the first batch arrives
+	allocs := testing.AllocsPerRun(n-50, func() {
+		if _, _, err := src.ReadPacket(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("ReadPacket allocates %.1f times per packet", allocs)
+	}
+}
+
 func TestLiveStopDrainsWithoutLoss(t *testing.T) {
 	v := testutil.NewVeth(t)
 	var frames [][]byte

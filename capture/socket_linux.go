@@ -16,6 +16,8 @@ import (
 
 // ring is one AF_PACKET socket with its mapped TPACKET_V3 receive ring.
 type ring struct {
+	name    string // the interface, for errors
+	err     error  // the socket's error, once seen
 	index   int
 	fd      int
 	mem     []byte
@@ -82,7 +84,7 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 	if err := attachFilter(fd, progs.Kernel); err != nil {
 		return nil, fmt.Errorf("capture: %s: attaching the filter: %w", spec.name, err)
 	}
-	r = &ring{index: index, fd: fd, geo: spec.geo}
+	r = &ring{name: spec.name, index: index, fd: fd, geo: spec.geo}
 	if err := r.mapRing(spec.name); err != nil {
 		return nil, err
 	}
@@ -225,13 +227,31 @@ func waitReadable(fd, wake int, timeout time.Duration) error {
 	}
 	_, err := unix.Poll(fds, ms)
 	if err != nil && err != unix.EINTR {
-		return fmt.Errorf("capture: poll: %w", err)
+		return fmt.Errorf("poll: %w", err)
 	}
 	if fds[0].Revents&(unix.POLLERR|unix.POLLNVAL) != 0 {
-		return errors.New("capture: poll: socket error")
+		return socketError(fd)
 	}
 	return nil
 }
+
+// socketError reads the error the kernel reported on the socket.
+func socketError(fd int) error {
+	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	switch {
+	case err != nil:
+		return fmt.Errorf("reading the socket error: %w", err)
+	case unix.Errno(errno) == unix.ENETDOWN:
+		return errInterfaceDown
+	case errno == 0:
+		return errors.New("socket error")
+	}
+	return unix.Errno(errno)
+}
+
+// errInterfaceDown is what the kernel reports when the interface goes
+// down under the capture.
+var errInterfaceDown = errors.New("the interface went down")
 
 // sysError names the interface and the refused call; lack of privilege
 // becomes a *PermissionError.

@@ -202,9 +202,9 @@ func (s *Source) read(r *ring) {
 			return
 		}
 		b := &r.batches[r.cur]
-		if !s.waitBlock(r) {
+		if ok, err := s.waitBlock(r); !ok {
 			r.free <- struct{}{}
-			s.ready <- &batch{ring: r.index, end: true}
+			s.ready <- &batch{ring: r.index, end: true, err: err}
 			return
 		}
 		b.refs, b.err = fillBatch(r.block(r.cur), &r.opt, b.refs[:0])
@@ -218,16 +218,16 @@ func (s *Source) read(r *ring) {
 
 // waitBlock waits until the kernel hands over the ring's current block.
 // It returns false when there is none to wait for: after Stop once the
-// kernel holds no packet, or on Close or a socket error.
-func (s *Source) waitBlock(r *ring) bool {
+// kernel holds no packet, on Close, or with the socket's error.
+func (s *Source) waitBlock(r *ring) (bool, error) {
 	var stopDeadline time.Time
 	for {
 		if r.ready(r.cur) {
-			return true
+			return true, nil
 		}
 		select {
 		case <-s.done:
-			return false
+			return false, nil
 		default:
 		}
 		wake, timeout := s.wakeFd, time.Duration(-1)
@@ -240,12 +240,17 @@ func (s *Source) waitBlock(r *ring) bool {
 				continue
 			}
 			if !r.pending(r.cur) || time.Now().After(stopDeadline) {
-				return false
+				return false, nil
 			}
 			wake, timeout = -1, s.timeout
 		}
+		if r.err != nil {
+			return false, r.err
+		}
 		if err := waitReadable(r.fd, wake, timeout); err != nil {
-			return false
+			// Reading the error clears it in the kernel: keep it, and
+			// deliver what the kernel filled before it first.
+			r.err = fmt.Errorf("capture: %s: %w", r.name, err)
 		}
 	}
 }
