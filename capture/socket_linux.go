@@ -77,7 +77,14 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 			dir = DirectionInOut
 		}
 	}
-	progs, err := buildPrograms(spec.filter, spec.mode, spec.snaplen, dir)
+	lo := loopbackNone
+	switch spec.ifindex {
+	case 0:
+		lo = loopbackAny
+	case loopbackIndex:
+		lo = loopbackDevice
+	}
+	progs, err := buildPrograms(spec.filter, spec.mode, spec.snaplen, dir, lo)
 	if err != nil {
 		return nil, err
 	}

@@ -211,6 +211,18 @@ func (v *Veth) Promiscuity(t testing.TB) int {
 	return link.Attrs().Promisc
 }
 
+// LoopbackUp brings up lo in the capture namespace.
+func (v *Veth) LoopbackUp(t testing.TB) {
+	t.Helper()
+	link, err := v.captureNL.LinkByName("lo")
+	if err == nil {
+		err = v.captureNL.LinkSetUp(link)
+	}
+	if err != nil {
+		t.Fatalf("testutil: bringing lo up: %v", err)
+	}
+}
+
 // SetCaptureDown takes the capture side's interface down.
 func (v *Veth) SetCaptureDown(t testing.TB) {
 	t.Helper()
