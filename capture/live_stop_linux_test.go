@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/weircap/weir/internal/testutil"
 	"github.com/weircap/weir/pcap"
 )
@@ -185,6 +187,41 @@ func TestLiveFanout(t *testing.T) {
 	}
 	if st.Received != uint64(len(frames)) {
 		t.Errorf("stats %+v summed over the group, want %d received", st, len(frames))
+	}
+}
+
+func TestLiveFanoutGroupIDTaken(t *testing.T) {
+	v := testutil.NewVeth(t)
+	const taken = 0x4242
+	// Another program holds the id in load-balancing mode.
+	err := testutil.Do(v.Capture, func() error {
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+		if err != nil {
+			return err
+		}
+		t.Cleanup(func() { unix.Close(fd) })
+		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: v.CaptureIndex}); err != nil {
+			return err
+		}
+		return unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, taken|unix.PACKET_FANOUT_LB<<16)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int{taken, 0x4343}
+	newFanoutID = func() int {
+		id := ids[0]
+		ids = ids[1:]
+		return id
+	}
+	t.Cleanup(func() { newFanoutID = fanoutID })
+	src := openIn(t, v, Config{Interface: testutil.CaptureIf, Fanout: 2}, "")
+	g, err := fanoutGroup(src.rings[0].fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g&0xffff != 0x4343 {
+		t.Fatalf("fanout group %#x, want the second id 0x4343", g&0xffff)
 	}
 }
 

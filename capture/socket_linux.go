@@ -95,9 +95,10 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 	if err := r.mapRing(spec.name); err != nil {
 		return nil, err
 	}
+	mem := r.mem // r is nil by the time a failed return runs the defer
 	defer func() {
 		if err != nil {
-			unix.Munmap(r.mem)
+			unix.Munmap(mem)
 		}
 	}()
 	if spec.promisc && spec.ifindex != 0 {
@@ -116,7 +117,13 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 	if spec.fanoutID != 0 {
 		arg := spec.fanoutID | (unix.PACKET_FANOUT_HASH|unix.PACKET_FANOUT_FLAG_DEFRAG)<<16
 		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, arg); err != nil {
-			return nil, sysError(spec.name, "setsockopt PACKET_FANOUT", err)
+			err = sysError(spec.name, "setsockopt PACKET_FANOUT", err)
+			if index == 0 && errors.Is(err, unix.EINVAL) {
+				// The first socket founds the group: EINVAL means
+				// another program holds the id with other settings.
+				err = fmt.Errorf("%w: %w", errFanoutTaken, err)
+			}
+			return nil, err
 		}
 	}
 	r.opt = batchOptions{mode: spec.mode, snaplen: int(spec.snaplen)}
@@ -217,6 +224,9 @@ func attachFilter(fd int, p filter.Program) error {
 	prog := unix.SockFprog{Len: uint16(len(ins)), Filter: &ins[0]}
 	return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &prog)
 }
+
+// errFanoutTaken marks a fanout group id already used differently.
+var errFanoutTaken = errors.New("capture: fanout group id taken")
 
 // rejectAll is the program that keeps nothing, attached on Stop.
 var rejectAll = filter.Program{{Op: filter.ClassRet | filter.SrcK, K: 0}}

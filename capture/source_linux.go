@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -70,17 +71,18 @@ func Open(cfg Config) (*Source, error) {
 	}
 	n := max(cfg.Fanout, 1)
 	if n > 1 {
-		spec.fanoutID = fanoutID()
+		spec.fanoutID = newFanoutID()
 	}
 	s := &Source{linkType: target.linkType, snaplen: snaplen, timeout: geo.RetireTimeout, wakeFd: -1}
-	for i := range n {
-		r, err := openRing(spec, i)
-		if err != nil {
-			s.closeRings()
+	for attempt := 1; ; attempt++ {
+		err := s.openRings(spec, n, !cfg.Nanoseconds)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errFanoutTaken) || attempt == 4 {
 			return nil, err
 		}
-		r.opt.micro = !cfg.Nanoseconds
-		s.rings = append(s.rings, r)
+		spec.fanoutID = newFanoutID() // another program's group: try another
 	}
 	s.wakeFd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
@@ -97,8 +99,25 @@ func Open(cfg Config) (*Source, error) {
 	return s, nil
 }
 
+// openRings opens the n sockets of a capture; on error none stays open.
+func (s *Source) openRings(spec socketSpec, n int, micro bool) error {
+	for i := range n {
+		r, err := openRing(spec, i)
+		if err != nil {
+			s.closeRings()
+			return err
+		}
+		r.opt.micro = micro
+		s.rings = append(s.rings, r)
+	}
+	return nil
+}
+
 // maxSnaplen is libpcap's MAXIMUM_SNAPLEN, the default.
 const maxSnaplen = 262144
+
+// newFanoutID is fanoutID, replaced in tests.
+var newFanoutID = fanoutID
 
 // fanoutID picks a fanout group id; groups are per network namespace and
 // an id already taken by another program would make joining fail.
