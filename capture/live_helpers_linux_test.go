@@ -176,6 +176,12 @@ func comparePackets(t *testing.T, label string, got []packet, want [][]byte, lt 
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%s: captured %d packets, want %d", label, len(got), len(want))
+		for i := len(want); i < len(got); i++ {
+			t.Errorf("%s: extra packet %d: %x", label, i, got[i].data)
+		}
+		for i := len(got); i < len(want); i++ {
+			t.Errorf("%s: missing packet %d: %x", label, i, want[i])
+		}
 	}
 	for i := range min(len(got), len(want)) {
 		if !bytes.Equal(got[i].data, want[i]) {

@@ -143,6 +143,23 @@ func TestSnaplenFilterAndTimestamps(t *testing.T) {
 	}
 }
 
+func TestLoopbackCopiesDropped(t *testing.T) {
+	frame := mustHex(ethAddrs + "0800" + ipv4Rest)
+	lo := func(pktType uint8, ifindex int32) synthPacket {
+		return synthPacket{data: frame, macLen: 14, addr: linkAddr{PktType: pktType, Ifindex: ifindex}}
+	}
+	pkts := []synthPacket{lo(0, 1), lo(packetOutgoing, 1), lo(packetOutgoing, 2), lo(0, 2)}
+	for _, c := range []struct {
+		rule loopbackRule
+		want int
+	}{{loopbackNone, 4}, {loopbackAny, 3}, {loopbackDevice, 2}} {
+		got, _ := batchOf(t, batchOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 1000, loopback: c.rule}, pkts...)
+		if len(got) != c.want {
+			t.Errorf("loopback rule %d kept %d packets, want %d", c.rule, len(got), c.want)
+		}
+	}
+}
+
 func TestRingGeometry(t *testing.T) {
 	cases := []struct {
 		buffer  int

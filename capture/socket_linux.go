@@ -126,7 +126,7 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 			return nil, err
 		}
 	}
-	r.opt = batchOptions{mode: spec.mode, snaplen: int(spec.snaplen)}
+	r.opt = batchOptions{mode: spec.mode, snaplen: int(spec.snaplen), loopback: lo}
 	if progs.User != nil {
 		vm, err := filter.NewVM(progs.User)
 		if err != nil {
