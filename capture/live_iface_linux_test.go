@@ -122,3 +122,17 @@ func TestLiveMissingInterface(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestLiveInterfaceNotUp(t *testing.T) {
+	v := testutil.NewVeth(t) // lo stays down in the fresh namespace
+	err := testutil.Do(v.Capture, func() error {
+		_, err := Open(Config{Interface: "lo"})
+		if !errors.Is(err, ErrInterfaceNotUp) || err.Error() != "lo: interface is not up" {
+			t.Errorf("Open on a down interface: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

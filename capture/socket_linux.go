@@ -114,6 +114,11 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 		}
 		return nil, sysError(spec.name, "bind", err)
 	}
+	// Binding to an interface that is down succeeds with ENETDOWN left
+	// as the socket's error; libpcap then says the device is not up.
+	if errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); err == nil && unix.Errno(errno) == unix.ENETDOWN {
+		return nil, fmt.Errorf("%s: %w", spec.name, ErrInterfaceNotUp)
+	}
 	if spec.fanoutID != 0 {
 		arg := spec.fanoutID | (unix.PACKET_FANOUT_HASH|unix.PACKET_FANOUT_FLAG_DEFRAG)<<16
 		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, arg); err != nil {
