@@ -2,7 +2,10 @@
 
 package capture
 
-import "github.com/weircap/weir/pcap"
+import (
+	"github.com/weircap/weir/filter"
+	"github.com/weircap/weir/pcap"
+)
 
 // Source is a live capture; only Linux has one.
 type Source struct{}
@@ -35,3 +38,6 @@ func Interfaces() ([]Interface, error) { return nil, ErrNotSupported }
 
 // DefaultInterface returns ErrNotSupported.
 func DefaultInterface() (string, error) { return "", ErrNotSupported }
+
+// FilterConfig returns ErrNotSupported.
+func FilterConfig(iface string) (filter.Config, error) { return filter.Config{}, ErrNotSupported }

@@ -1,0 +1,41 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// ErrNoSuchInterface is wrapped by the error Open and FilterConfig return
+// for an interface that does not exist.
+var ErrNoSuchInterface = errors.New("no such interface")
+
+// noSuchInterface reads "eth9: no such interface", as the command line
+// prints it after its own name.
+func noSuchInterface(name string) error {
+	return fmt.Errorf("%s: %w", name, ErrNoSuchInterface)
+}
+
+// ErrInterfaceNotUp is wrapped by the error Open returns for an interface
+// that is down; the message reads "eth0: interface is not up".
+var ErrInterfaceNotUp = errors.New("interface is not up")
+
+// PermissionError is returned when the process may not open a packet
+// socket. It wraps os.ErrPermission.
+type PermissionError struct {
+	Interface string
+	Op        string // the refused system call
+	Err       error  // the errno
+}
+
+func (e *PermissionError) Error() string {
+	binary, err := os.Executable()
+	if err != nil {
+		binary = "BINARY"
+	}
+	return fmt.Sprintf("%s: %s: %v: capturing needs CAP_NET_RAW: run as root or grant it with "+
+		"setcap cap_net_raw,cap_net_admin=eip %s", e.Interface, e.Op, e.Err, binary)
+}
+
+// Unwrap lets errors.Is match os.ErrPermission and the errno.
+func (e *PermissionError) Unwrap() []error { return []error{os.ErrPermission, e.Err} }

@@ -1,0 +1,112 @@
+package capture
+
+import "time"
+
+// Layout of the kernel's TPACKET_V3 ring (linux/if_packet.h), as plain
+// numbers so the block walker stays pure code.
+const (
+	tpacketAlignment = 16 // TPACKET_ALIGNMENT
+
+	// struct tpacket_block_desc: version, offset_to_priv, then
+	// struct tpacket_hdr_v1.
+	blockStatusOffset     = 8
+	blockNumPacketsOffset = 12
+	blockFirstOffset      = 16
+	blockLengthOffset     = 20
+	blockDescLen          = 48 // with seq_num and the two timestamps
+
+	// struct tpacket3_hdr.
+	frameNextOffset = 0
+	frameSecOffset  = 4
+	frameNsecOffset = 8
+	frameSnapOffset = 12
+	frameLenOffset  = 16
+	frameStatOffset = 20
+	frameMacOffset  = 24
+	frameNetOffset  = 26
+	frameTCIOffset  = 32 // hv1.tp_vlan_tci
+	frameTPIDOffset = 36 // hv1.tp_vlan_tpid
+	frameHeaderLen  = 48
+
+	// struct sockaddr_ll, after the aligned tpacket3_hdr.
+	sockaddrLLOffset = (frameHeaderLen + tpacketAlignment - 1) &^ (tpacketAlignment - 1)
+	sockaddrLLLen    = 20
+	// frameHeadroom is TPACKET3_HDRLEN: packet data never starts before it.
+	frameHeadroom = sockaddrLLOffset + sockaddrLLLen
+)
+
+// Status bits of blocks and packets (TP_STATUS_*).
+const (
+	statusUser          = 1 << 0
+	statusVLANValid     = 1 << 4
+	statusVLANTPIDValid = 1 << 6
+)
+
+// Ring sizes. The default buffer is libpcap's 2 MiB; blocks are libpcap's
+// 256 KiB for the full snap length, smaller for short snap lengths so a
+// small buffer still has several blocks the kernel can fill while user
+// space reads the others.
+const (
+	DefaultBufferSize   = 2 << 20
+	DefaultBlockTimeout = 100 * time.Millisecond
+	maxBlockSize        = 256 << 10
+	minBlockSize        = 64 << 10
+	minBlockCount       = 4
+	// vlanTagLen is the room asked of the kernel (PACKET_RESERVE) in front
+	// of each packet, to put a VLAN tag back.
+	vlanTagLen = 4
+)
+
+// ringGeometry is the shape of one receive ring, as struct tpacket_req3
+// wants it.
+type ringGeometry struct {
+	BlockSize  int
+	BlockCount int
+	// FrameSize and FrameCount only satisfy the kernel's checks: in
+	// TPACKET_V3 packets of any size share a block.
+	FrameSize     int
+	FrameCount    int
+	RetireTimeout time.Duration
+}
+
+// newRingGeometry sizes a ring for bufferSize bytes (0: the default) and
+// packets of up to snaplen bytes. Blocks are a power of two, at least a
+// page, large enough for one packet of snaplen bytes (up to libpcap's
+// 256 KiB), and shrink down to 64 KiB before the ring gets fewer than four
+// of them.
+func newRingGeometry(bufferSize int, snaplen uint32, pageSize int, timeout time.Duration) ringGeometry {
+	if bufferSize <= 0 {
+		bufferSize = DefaultBufferSize
+	}
+	if timeout <= 0 {
+		timeout = DefaultBlockTimeout
+	}
+	if timeout < time.Millisecond {
+		timeout = time.Millisecond // the kernel counts whole milliseconds
+	}
+	need := frameHeadroom + tpacketAlignment + vlanTagLen + 20 + int(snaplen)
+	block := pageSize
+	for block < need && block < maxBlockSize {
+		block <<= 1
+	}
+	for block < minBlockSize && block < maxBlockSize {
+		block <<= 1
+	}
+	for block > minBlockSize && block > pageSize && bufferSize/block < minBlockCount {
+		block >>= 1
+	}
+	count := bufferSize / block
+	if count < 2 {
+		count = 2
+	}
+	return ringGeometry{
+		BlockSize:     block,
+		BlockCount:    count,
+		FrameSize:     block,
+		FrameCount:    count,
+		RetireTimeout: timeout,
+	}
+}
+
+// Size is the bytes the ring maps.
+func (g ringGeometry) Size() int { return g.BlockSize * g.BlockCount }
