@@ -41,6 +41,9 @@ type batchOptions struct {
 	// filter, when set, runs in user space on the rebuilt frame (for
 	// programs the kernel cannot run on a cooked socket).
 	filter userFilter
+	// loopback drops outgoing copies of loopback packets in user space
+	// too, as libpcap does, should one get past the kernel program.
+	loopback loopbackRule
 }
 
 // fillBatch walks a retired block, rebuilds each packet's frame in place,
@@ -52,10 +55,14 @@ func fillBatch(block []byte, opt *batchOptions, refs []packetRef) ([]packetRef, 
 	if err := w.reset(block); err != nil {
 		return refs, err
 	}
+	var f frame
 	for {
-		f, ok, err := w.nextFrame()
+		ok, err := w.nextFrame(&f)
 		if err != nil || !ok {
 			return refs, err
+		}
+		if opt.loopback != loopbackNone && loopbackCopy(block, &f, opt.loopback) {
+			continue
 		}
 		start, caplen, wireLen, ok := opt.mode.assemble(block, &f)
 		if !ok {
@@ -77,6 +84,16 @@ func fillBatch(block []byte, opt *batchOptions, refs []packetRef) ([]packetRef, 
 		}
 		refs = append(refs, packetRef{start: start, caplen: caplen, wireLen: wireLen, sec: f.Sec, nsec: nsec})
 	}
+}
+
+// loopbackCopy reports whether the packet is the outgoing copy of a
+// packet the capture sees again coming in on the loopback device.
+func loopbackCopy(block []byte, f *frame, rule loopbackRule) bool {
+	a := parseLinkAddr(block, f.Offset)
+	if a.PktType != packetOutgoing {
+		return false
+	}
+	return rule == loopbackDevice || a.Ifindex == loopbackIndex
 }
 
 // captureInfo is the metadata of a packet.

@@ -55,20 +55,19 @@ type frame struct {
 	Net      uint16
 	VLANTCI  uint32
 	VLANTPID uint16
-	Addr     linkAddr
 }
 
 // dataStart is the offset in the block of the packet's first byte.
 func (f *frame) dataStart() int { return f.Offset + int(f.Mac) }
 
-// parseFrame reads the packet header at off and checks that the header,
-// the sockaddr_ll and the data all lie inside the block.
-func parseFrame(b []byte, off int) (frame, error) {
+// parseFrame reads the packet header at off into f and checks that the
+// header, the sockaddr_ll and the data all lie inside the block.
+func parseFrame(b []byte, off int, f *frame) error {
 	if off < blockDescLen || off > len(b)-frameHeadroom {
-		return frame{}, errBadBlock
+		return errBadBlock
 	}
 	h := b[off:]
-	f := frame{
+	*f = frame{
 		Offset:   off,
 		Sec:      hostOrder.Uint32(h[frameSecOffset:]),
 		Nsec:     hostOrder.Uint32(h[frameNsecOffset:]),
@@ -81,19 +80,25 @@ func parseFrame(b []byte, off int) (frame, error) {
 		VLANTPID: hostOrder.Uint16(h[frameTPIDOffset:]),
 	}
 	if int(f.Mac) < frameHeadroom || uint64(off)+uint64(f.Mac)+uint64(f.Snaplen) > uint64(len(b)) {
-		return frame{}, errBadBlock
+		return errBadBlock
 	}
-	sll := h[sockaddrLLOffset:]
-	f.Addr = linkAddr{
+	return nil
+}
+
+// parseLinkAddr reads the sockaddr_ll of the packet header at off, which
+// parseFrame has checked.
+func parseLinkAddr(b []byte, off int) linkAddr {
+	sll := b[off+sockaddrLLOffset : off+sockaddrLLOffset+sockaddrLLLen]
+	a := linkAddr{
 		Protocol: binary.BigEndian.Uint16(sll[2:]),
 		Ifindex:  int32(hostOrder.Uint32(sll[4:])),
 		HAType:   hostOrder.Uint16(sll[8:]),
 		PktType:  sll[10],
 		AddrLen:  sll[11],
 	}
-	copy(f.Addr.Addr[:], sll[12:20])
-	f.Addr.addrBytes = min(int(f.Addr.AddrLen), len(f.Addr.Addr))
-	return f, nil
+	copy(a.Addr[:], sll[12:20])
+	a.addrBytes = min(int(a.AddrLen), len(a.Addr))
+	return a
 }
 
 // blockWalker steps through the packets of one retired block. It never
@@ -121,16 +126,15 @@ func (w *blockWalker) reset(b []byte) error {
 	return nil
 }
 
-// nextFrame returns the next packet header; ok is false at the end of the
-// block. A malformed header ends the walk with errBadBlock.
-func (w *blockWalker) nextFrame() (f frame, ok bool, err error) {
+// nextFrame reads the next packet header into f; ok is false at the end
+// of the block. A malformed header ends the walk with errBadBlock.
+func (w *blockWalker) nextFrame(f *frame) (ok bool, err error) {
 	if w.left == 0 || w.next == 0 {
-		return frame{}, false, nil
+		return false, nil
 	}
-	f, err = parseFrame(w.block, w.next)
-	if err != nil {
+	if err = parseFrame(w.block, w.next, f); err != nil {
 		w.left = 0
-		return frame{}, false, err
+		return false, err
 	}
 	w.left--
 	step := hostOrder.Uint32(w.block[w.next+frameNextOffset:])
@@ -144,5 +148,5 @@ func (w *blockWalker) nextFrame() (f frame, ok bool, err error) {
 	default:
 		w.next += int(step)
 	}
-	return f, true, nil
+	return true, nil
 }

@@ -77,7 +77,8 @@ func TestBlockWalkerReadsEveryPacket(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, want := range pkts {
-		f, ok, err := w.nextFrame()
+		var f frame
+		ok, err := w.nextFrame(&f)
 		if err != nil || !ok {
 			t.Fatalf("packet %d: ok=%v err=%v", i, ok, err)
 		}
@@ -93,7 +94,8 @@ func TestBlockWalkerReadsEveryPacket(t *testing.T) {
 			t.Errorf("packet %d header = %+v", i, f)
 		}
 	}
-	if _, ok, err := w.nextFrame(); ok || err != nil {
+	var f frame
+	if ok, err := w.nextFrame(&f); ok || err != nil {
 		t.Fatalf("walker goes on past the last packet: ok=%v err=%v", ok, err)
 	}
 }
@@ -103,7 +105,8 @@ func TestBlockWalkerEmptyBlock(t *testing.T) {
 	if err := w.reset(buildBlock(4096, nil)); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := w.nextFrame(); ok || err != nil {
+	var f frame
+	if ok, err := w.nextFrame(&f); ok || err != nil {
 		t.Fatalf("empty block yields a packet: ok=%v err=%v", ok, err)
 	}
 }
@@ -140,9 +143,10 @@ func TestBlockWalkerRejectsMalformedBlocks(t *testing.T) {
 			var w blockWalker
 			b := c.break_(good())
 			err := w.reset(b)
+			var f frame
 			for err == nil {
 				var ok bool
-				_, ok, err = w.nextFrame()
+				ok, err = w.nextFrame(&f)
 				if !ok {
 					break
 				}
@@ -162,8 +166,9 @@ func TestBlockWalkerStopsAtBrokenLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
+	var f frame
 	for {
-		_, ok, err := w.nextFrame()
+		ok, err := w.nextFrame(&f)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,10 @@ func noSuchInterface(name string) error {
 	return fmt.Errorf("%s: %w", name, ErrNoSuchInterface)
 }
 
+// ErrInterfaceNotUp is wrapped by the error Open returns for an interface
+// that is down; the message reads "eth0: interface is not up".
+var ErrInterfaceNotUp = errors.New("interface is not up")
+
 // PermissionError is returned when the process may not open a packet
 // socket. It wraps os.ErrPermission.
 type PermissionError struct {

@@ -75,10 +75,11 @@ func (m linkMode) assemble(b []byte, f *frame) (start, caplen, wireLen int, ok b
 			return 0, 0, 0, false
 		}
 		start -= n
+		addr := parseLinkAddr(b, f.Offset)
 		if m.Cooked == cookedSLL {
-			putSLL(b[start:start+n], &f.Addr)
+			putSLL(b[start:start+n], &addr)
 		} else {
-			putSLL2(b[start:start+n], &f.Addr)
+			putSLL2(b[start:start+n], &addr)
 		}
 		caplen += n
 		wireLen += n

@@ -35,9 +35,9 @@ type socketPrograms struct {
 // so offsets into the cooked header are rewritten (libpcap's fix_program);
 // a program reading a header field the kernel cannot supply runs in user
 // space instead, behind an accept-all kernel program. A direction other
-// than both, unless the socket already ignores outgoing packets, becomes a
-// packet-type test in front.
-func buildPrograms(p filter.Program, mode linkMode, snaplen uint32, dir Direction) (socketPrograms, error) {
+// than both (unless the socket already ignores outgoing packets) and the
+// loopback rule become a packet-type test in front.
+func buildPrograms(p filter.Program, mode linkMode, snaplen uint32, dir Direction, lo loopbackRule) (socketPrograms, error) {
 	var progs socketPrograms
 	if len(p) == 0 {
 		p = filter.Program{{Op: filter.ClassRet | filter.SrcK, K: snaplen}}
@@ -52,7 +52,7 @@ func buildPrograms(p filter.Program, mode linkMode, snaplen uint32, dir Directio
 			kernel = filter.Program{{Op: filter.ClassRet | filter.SrcK, K: snaplen}}
 		}
 	}
-	kernel = withDirection(kernel, dir)
+	kernel = withDirection(kernel, dir, lo)
 	if len(kernel) > maxKernelInstructions {
 		return progs, fmt.Errorf("capture: filter of %d instructions is longer than the kernel's limit of %d", len(kernel), maxKernelInstructions)
 	}
@@ -122,24 +122,58 @@ func cookedField(off uint32, hdrLen int) (uint32, bool) {
 	return 0, false
 }
 
+// loopbackRule says which outgoing packets are copies of packets the
+// capture also sees coming in on the loopback device, which libpcap drops
+// (linux_check_direction) so each shows once.
+type loopbackRule int
+
+const (
+	loopbackNone   loopbackRule = iota
+	loopbackDevice              // capturing on lo: every outgoing packet
+	loopbackAny                 // capturing on "any": outgoing on lo's index
+)
+
+// loopbackIndex is the loopback device's index in every network
+// namespace (LOOPBACK_IFINDEX).
+const loopbackIndex = 1
+
 // withDirection puts a packet-type test in front of p: "out" keeps only
-// outgoing packets, "in" drops them. The accumulator is reset to zero
-// after the test, as the program expects at its start.
-func withDirection(p filter.Program, dir Direction) filter.Program {
-	if dir != DirectionIn && dir != DirectionOut {
+// outgoing packets, "in" drops them, and outgoing copies of loopback
+// packets go as the rule says. The accumulator is reset to zero before
+// p, as a program expects at its start.
+func withDirection(p filter.Program, dir Direction, lo loopbackRule) filter.Program {
+	keepOut, keepIn := dir != DirectionIn, dir != DirectionOut
+	if lo == loopbackDevice {
+		keepOut = false
+	}
+	if keepOut && keepIn && lo == loopbackNone {
 		return p
 	}
-	test := filter.Instruction{Op: filter.ClassJmp | filter.JmpJeq | filter.SrcK, K: packetOutgoing}
-	if dir == DirectionOut {
-		test.Jt = 1 // outgoing: skip the reject
-	} else {
-		test.Jf = 1
+	reject := filter.Instruction{Op: filter.ClassRet | filter.SrcK, K: 0}
+	var out, in filter.Program
+	if !keepIn {
+		in = filter.Program{reject}
+	}
+	// accept is the index of the accumulator reset that precedes p.
+	accept := func(outLen int) int { return 2 + outLen + len(in) }
+	switch {
+	case !keepOut:
+		out = filter.Program{reject}
+	case lo == loopbackAny:
+		out = filter.Program{
+			{Op: filter.ClassLd | filter.SizeW | filter.ModeAbs, K: skfAdOff + skfAdIfindex},
+			{Op: filter.ClassJmp | filter.JmpJeq | filter.SrcK, K: loopbackIndex, Jf: uint8(accept(3) - 4)},
+			reject,
+		}
+	default:
+		out = filter.Program{{Op: filter.ClassJmp | filter.JmpJa, K: uint32(accept(1) - 3)}}
 	}
 	prefix := filter.Program{
 		{Op: filter.ClassLd | filter.SizeB | filter.ModeAbs, K: skfAdOff + skfAdPktType},
-		test,
-		{Op: filter.ClassRet | filter.SrcK, K: 0},
-		{Op: filter.ClassLd | filter.SizeW | filter.ModeImm, K: 0},
+		{Op: filter.ClassJmp | filter.JmpJeq | filter.SrcK, K: packetOutgoing, Jf: uint8(len(out))},
 	}
+	prefix = append(prefix, out...)
+	prefix = append(prefix, in...)
+	prefix = append(prefix, filter.Instruction{Op: filter.ClassLd | filter.SizeW | filter.ModeImm, K: 0})
 	return append(prefix, p...)
 }

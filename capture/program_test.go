@@ -46,7 +46,7 @@ func TestCookedProgramsMoveOffsets(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.lt.Name()+" "+c.expr, func(t *testing.T) {
-			progs, err := buildPrograms(compileFor(t, c.expr, c.lt), modeFor(c.lt), 262144, DirectionInOut)
+			progs, err := buildPrograms(compileFor(t, c.expr, c.lt), modeFor(c.lt), 262144, DirectionInOut, loopbackNone)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +75,7 @@ func TestCookedProgramsMoveOffsets(t *testing.T) {
 
 func TestCookedProgramsKernelCannotRunGoToUserSpace(t *testing.T) {
 	p := compileFor(t, "link[1] = 0", pcap.LinkTypeLinuxSLL2)
-	progs, err := buildPrograms(p, modeFor(pcap.LinkTypeLinuxSLL2), 100, DirectionInOut)
+	progs, err := buildPrograms(p, modeFor(pcap.LinkTypeLinuxSLL2), 100, DirectionInOut, loopbackNone)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,40 +87,79 @@ func TestCookedProgramsKernelCannotRunGoToUserSpace(t *testing.T) {
 	}
 }
 
+// prefixKeeps runs the instructions withDirection put in front of a
+// program of n instructions for a packet of the given type and interface:
+// kept means reaching the program with the accumulator zero.
+func prefixKeeps(t *testing.T, prog filter.Program, n int, pktType, ifindex uint32) bool {
+	t.Helper()
+	start := len(prog) - n
+	var a uint32
+	for pc, steps := 0, 0; steps < 20; steps++ {
+		if pc == start {
+			return a == 0
+		}
+		ins := prog[pc]
+		switch {
+		case ins.Op == filter.ClassRet|filter.SrcK:
+			return false
+		case ins.Op&0x07 == filter.ClassLd && ins.Op&0xe0 == filter.ModeImm:
+			a = ins.K
+		case ins.K == skfAdOff+skfAdPktType:
+			a = pktType
+		case ins.K == skfAdOff+skfAdIfindex:
+			a = ifindex
+		case ins.Op == filter.ClassJmp|filter.JmpJa:
+			pc += int(ins.K)
+		case ins.Op == filter.ClassJmp|filter.JmpJeq|filter.SrcK:
+			if a == ins.K {
+				pc += int(ins.Jt)
+			} else {
+				pc += int(ins.Jf)
+			}
+		default:
+			t.Fatalf("unexpected instruction %+v in the prefix", ins)
+		}
+		pc++
+	}
+	t.Fatal("prefix loops")
+	return false
+}
+
 func TestDirectionPrefix(t *testing.T) {
 	p := compileFor(t, "udp", pcap.LinkTypeEthernet)
-	for _, c := range []struct {
-		dir               Direction
-		outgoing, inbound bool
-	}{{DirectionOut, true, false}, {DirectionIn, false, true}} {
-		got := withDirection(p, c.dir)
-		if len(got) != len(p)+4 || got[0].K != skfAdOff+skfAdPktType {
-			t.Fatalf("direction %d: no packet-type test in front:\n%v", c.dir, got)
-		}
-		// Follow the test for each packet type: kept means reaching the
-		// accumulator reset at 3, then the original program.
-		for _, pkttype := range []uint32{0, packetOutgoing} {
-			next := 2 + int(got[1].Jf)
-			if pkttype == got[1].K {
-				next = 2 + int(got[1].Jt)
-			}
-			kept := next == 3
-			want := c.inbound
-			if pkttype == packetOutgoing {
-				want = c.outgoing
-			}
-			if kept != want {
-				t.Errorf("direction %d, packet type %d: kept=%v", c.dir, pkttype, kept)
-			}
-		}
+	const eth0, host = 2, 0
+	cases := []struct {
+		dir  Direction
+		lo   loopbackRule
+		keep [4]bool // in on eth0, out on eth0, in on lo, out on lo
+	}{
+		{DirectionInOut, loopbackNone, [4]bool{true, true, true, true}},
+		{DirectionIn, loopbackNone, [4]bool{true, false, true, false}},
+		{DirectionOut, loopbackNone, [4]bool{false, true, false, true}},
+		{DirectionInOut, loopbackAny, [4]bool{true, true, true, false}},
+		{DirectionIn, loopbackAny, [4]bool{true, false, true, false}},
+		{DirectionOut, loopbackAny, [4]bool{false, true, false, false}},
+		{DirectionInOut, loopbackDevice, [4]bool{true, false, true, false}},
+		{DirectionOut, loopbackDevice, [4]bool{false, false, false, false}},
 	}
-	if got := withDirection(p, DirectionInOut); len(got) != len(p) {
-		t.Error("both directions changed the program")
+	for _, c := range cases {
+		got := withDirection(p, c.dir, c.lo)
+		if c.dir == DirectionInOut && c.lo == loopbackNone {
+			if len(got) != len(p) {
+				t.Error("both directions without loopback rule changed the program")
+			}
+			continue
+		}
+		for i, pkt := range [][2]uint32{{host, eth0}, {packetOutgoing, eth0}, {host, loopbackIndex}, {packetOutgoing, loopbackIndex}} {
+			if kept := prefixKeeps(t, got, len(p), pkt[0], pkt[1]); kept != c.keep[i] {
+				t.Errorf("direction %d loopback rule %d, packet type %d on %d: kept=%v", c.dir, c.lo, pkt[0], pkt[1], kept)
+			}
+		}
 	}
 }
 
 func TestEmptyFilterCutsAtSnaplen(t *testing.T) {
-	progs, err := buildPrograms(nil, modeFor(pcap.LinkTypeEthernet), 96, DirectionInOut)
+	progs, err := buildPrograms(nil, modeFor(pcap.LinkTypeEthernet), 96, DirectionInOut, loopbackNone)
 	if err != nil {
 		t.Fatal(err)
 	}

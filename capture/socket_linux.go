@@ -16,6 +16,8 @@ import (
 
 // ring is one AF_PACKET socket with its mapped TPACKET_V3 receive ring.
 type ring struct {
+	name    string // the interface, for errors
+	err     error  // the socket's error, once seen
 	index   int
 	fd      int
 	mem     []byte
@@ -75,20 +77,28 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 			dir = DirectionInOut
 		}
 	}
-	progs, err := buildPrograms(spec.filter, spec.mode, spec.snaplen, dir)
+	lo := loopbackNone
+	switch spec.ifindex {
+	case 0:
+		lo = loopbackAny
+	case loopbackIndex:
+		lo = loopbackDevice
+	}
+	progs, err := buildPrograms(spec.filter, spec.mode, spec.snaplen, dir, lo)
 	if err != nil {
 		return nil, err
 	}
 	if err := attachFilter(fd, progs.Kernel); err != nil {
 		return nil, fmt.Errorf("capture: %s: attaching the filter: %w", spec.name, err)
 	}
-	r = &ring{index: index, fd: fd, geo: spec.geo}
+	r = &ring{name: spec.name, index: index, fd: fd, geo: spec.geo}
 	if err := r.mapRing(spec.name); err != nil {
 		return nil, err
 	}
+	mem := r.mem // r is nil by the time a failed return runs the defer
 	defer func() {
 		if err != nil {
-			unix.Munmap(r.mem)
+			unix.Munmap(mem)
 		}
 	}()
 	if spec.promisc && spec.ifindex != 0 {
@@ -104,13 +114,24 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 		}
 		return nil, sysError(spec.name, "bind", err)
 	}
+	// Binding to an interface that is down succeeds with ENETDOWN left
+	// as the socket's error; libpcap then says the device is not up.
+	if errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); err == nil && unix.Errno(errno) == unix.ENETDOWN {
+		return nil, fmt.Errorf("%s: %w", spec.name, ErrInterfaceNotUp)
+	}
 	if spec.fanoutID != 0 {
 		arg := spec.fanoutID | (unix.PACKET_FANOUT_HASH|unix.PACKET_FANOUT_FLAG_DEFRAG)<<16
 		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, arg); err != nil {
-			return nil, sysError(spec.name, "setsockopt PACKET_FANOUT", err)
+			err = sysError(spec.name, "setsockopt PACKET_FANOUT", err)
+			if index == 0 && errors.Is(err, unix.EINVAL) {
+				// The first socket founds the group: EINVAL means
+				// another program holds the id with other settings.
+				err = fmt.Errorf("%w: %w", errFanoutTaken, err)
+			}
+			return nil, err
 		}
 	}
-	r.opt = batchOptions{mode: spec.mode, snaplen: int(spec.snaplen)}
+	r.opt = batchOptions{mode: spec.mode, snaplen: int(spec.snaplen), loopback: lo}
 	if progs.User != nil {
 		vm, err := filter.NewVM(progs.User)
 		if err != nil {
@@ -209,6 +230,9 @@ func attachFilter(fd int, p filter.Program) error {
 	return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &prog)
 }
 
+// errFanoutTaken marks a fanout group id already used differently.
+var errFanoutTaken = errors.New("capture: fanout group id taken")
+
 // rejectAll is the program that keeps nothing, attached on Stop.
 var rejectAll = filter.Program{{Op: filter.ClassRet | filter.SrcK, K: 0}}
 
@@ -225,13 +249,31 @@ func waitReadable(fd, wake int, timeout time.Duration) error {
 	}
 	_, err := unix.Poll(fds, ms)
 	if err != nil && err != unix.EINTR {
-		return fmt.Errorf("capture: poll: %w", err)
+		return fmt.Errorf("poll: %w", err)
 	}
 	if fds[0].Revents&(unix.POLLERR|unix.POLLNVAL) != 0 {
-		return errors.New("capture: poll: socket error")
+		return socketError(fd)
 	}
 	return nil
 }
+
+// socketError reads the error the kernel reported on the socket.
+func socketError(fd int) error {
+	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	switch {
+	case err != nil:
+		return fmt.Errorf("reading the socket error: %w", err)
+	case unix.Errno(errno) == unix.ENETDOWN:
+		return errInterfaceDown
+	case errno == 0:
+		return errors.New("socket error")
+	}
+	return unix.Errno(errno)
+}
+
+// errInterfaceDown is what the kernel reports when the interface goes
+// down under the capture.
+var errInterfaceDown = errors.New("the interface went down")
 
 // sysError names the interface and the refused call; lack of privilege
 // becomes a *PermissionError.

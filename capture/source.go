@@ -18,3 +18,15 @@ package capture
 //	func (s *Source) Close() error
 //	func Interfaces() ([]Interface, error)
 //	func DefaultInterface() (string, error) // first up, non-loopback, as tcpdump
+//
+// Added with the implementation:
+//
+//	func FilterConfig(iface string) (filter.Config, error)
+//	    the filter.Config to compile Config.Filter with for that
+//	    interface: link type, netmask, KernelVLAN on Ethernet; the
+//	    caller sets Snaplen (and may turn Optimize off).
+//	const AnyInterface = "any"
+//	var ErrNoSuchInterface  // wrapped: "eth9: no such interface"
+//	var ErrInterfaceNotUp   // wrapped: "eth0: interface is not up"
+//	type PermissionError    // wraps os.ErrPermission; names CAP_NET_RAW and setcap
+//	const DefaultBufferSize, DefaultBlockTimeout // 2 MiB, 100 ms

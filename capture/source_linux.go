@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -70,17 +71,18 @@ func Open(cfg Config) (*Source, error) {
 	}
 	n := max(cfg.Fanout, 1)
 	if n > 1 {
-		spec.fanoutID = fanoutID()
+		spec.fanoutID = newFanoutID()
 	}
 	s := &Source{linkType: target.linkType, snaplen: snaplen, timeout: geo.RetireTimeout, wakeFd: -1}
-	for i := range n {
-		r, err := openRing(spec, i)
-		if err != nil {
-			s.closeRings()
+	for attempt := 1; ; attempt++ {
+		err := s.openRings(spec, n, !cfg.Nanoseconds)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errFanoutTaken) || attempt == 4 {
 			return nil, err
 		}
-		r.opt.micro = !cfg.Nanoseconds
-		s.rings = append(s.rings, r)
+		spec.fanoutID = newFanoutID() // another program's group: try another
 	}
 	s.wakeFd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
@@ -97,8 +99,25 @@ func Open(cfg Config) (*Source, error) {
 	return s, nil
 }
 
+// openRings opens the n sockets of a capture; on error none stays open.
+func (s *Source) openRings(spec socketSpec, n int, micro bool) error {
+	for i := range n {
+		r, err := openRing(spec, i)
+		if err != nil {
+			s.closeRings()
+			return err
+		}
+		r.opt.micro = micro
+		s.rings = append(s.rings, r)
+	}
+	return nil
+}
+
 // maxSnaplen is libpcap's MAXIMUM_SNAPLEN, the default.
 const maxSnaplen = 262144
+
+// newFanoutID is fanoutID, replaced in tests.
+var newFanoutID = fanoutID
 
 // fanoutID picks a fanout group id; groups are per network namespace and
 // an id already taken by another program would make joining fail.
@@ -202,9 +221,9 @@ func (s *Source) read(r *ring) {
 			return
 		}
 		b := &r.batches[r.cur]
-		if !s.waitBlock(r) {
+		if ok, err := s.waitBlock(r); !ok {
 			r.free <- struct{}{}
-			s.ready <- &batch{ring: r.index, end: true}
+			s.ready <- &batch{ring: r.index, end: true, err: err}
 			return
 		}
 		b.refs, b.err = fillBatch(r.block(r.cur), &r.opt, b.refs[:0])
@@ -218,16 +237,16 @@ func (s *Source) read(r *ring) {
 
 // waitBlock waits until the kernel hands over the ring's current block.
 // It returns false when there is none to wait for: after Stop once the
-// kernel holds no packet, or on Close or a socket error.
-func (s *Source) waitBlock(r *ring) bool {
+// kernel holds no packet, on Close, or with the socket's error.
+func (s *Source) waitBlock(r *ring) (bool, error) {
 	var stopDeadline time.Time
 	for {
 		if r.ready(r.cur) {
-			return true
+			return true, nil
 		}
 		select {
 		case <-s.done:
-			return false
+			return false, nil
 		default:
 		}
 		wake, timeout := s.wakeFd, time.Duration(-1)
@@ -240,12 +259,17 @@ func (s *Source) waitBlock(r *ring) bool {
 				continue
 			}
 			if !r.pending(r.cur) || time.Now().After(stopDeadline) {
-				return false
+				return false, nil
 			}
 			wake, timeout = -1, s.timeout
 		}
+		if r.err != nil {
+			return false, r.err
+		}
 		if err := waitReadable(r.fd, wake, timeout); err != nil {
-			return false
+			// Reading the error clears it in the kernel: keep it, and
+			// deliver what the kernel filled before it first.
+			r.err = fmt.Errorf("capture: %s: %w", r.name, err)
 		}
 	}
 }

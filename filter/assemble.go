@@ -53,9 +53,12 @@ func blockSize(b *block) int {
 	return n
 }
 
-// layout emits the program from its end backwards, in post-order. When a
-// jump does not fit it marks the block as needing a trampoline and reports
-// failure, so the caller lays out again.
+// layout emits the program from its end backwards, in post-order. When
+// jumps do not fit it marks their blocks as needing a trampoline and
+// reports failure, so the caller lays out again. Trampolines only make
+// distances longer, so a jump that overflows once overflows in every later
+// layout: marking all of them per pass reaches the same layout as
+// libpcap's one-at-a-time retries, in fewer passes.
 func layout(order []*block) (Program, bool) {
 	total := 0
 	for _, b := range order {
@@ -63,6 +66,7 @@ func layout(order []*block) (Program, bool) {
 	}
 	prog := make(Program, total)
 	tail := total
+	fits := true
 	for _, b := range order {
 		tail -= blockSize(b)
 		b.offset = tail
@@ -78,16 +82,16 @@ func layout(order []*block) (Program, bool) {
 			continue
 		}
 		extra := 0
-		var fits bool
-		if jump.Jt, fits = layoutBranch(prog, pc, b.jt.offset, &b.longJT, &extra); !fits {
-			return nil, false
+		var ok bool
+		if jump.Jt, ok = layoutBranch(prog, pc, b.jt.offset, &b.longJT, &extra); !ok {
+			fits = false
 		}
-		if jump.Jf, fits = layoutBranch(prog, pc, b.jf.offset, &b.longJF, &extra); !fits {
-			return nil, false
+		if jump.Jf, ok = layoutBranch(prog, pc, b.jf.offset, &b.longJF, &extra); !ok {
+			fits = false
 		}
 		prog[pc] = jump
 	}
-	return prog, true
+	return prog, fits
 }
 
 // layoutBranch computes one branch offset of the jump at pc to target. A branch

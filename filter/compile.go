@@ -19,7 +19,8 @@ type Config struct {
 	Optimize bool
 	// Netmask is the IPv4 netmask "ip broadcast" uses; 0 offline, as tcpdump.
 	Netmask uint32
-	// Resolver looks up host and network names; nil means the system's.
+	// Resolver looks up host, network and Ethernet host names; nil means
+	// the system's.
 	Resolver Resolver
 	// Savefile is true when filtering a capture file rather than a live
 	// interface. As in libpcap, NULL and LOOP captures then accept every
@@ -45,6 +46,9 @@ type Resolver interface {
 	// LookupNetwork returns a network number from the networks database
 	// (/etc/networks), as getnetbyname: "loopback" is 127.0.0.0.
 	LookupNetwork(name string) (uint32, error)
+	// LookupEther returns the 6-byte Ethernet address of a host from the
+	// ethers database (/etc/ethers), as ether_hostton.
+	LookupEther(name string) ([]byte, error)
 }
 
 // Compile compiles an expression for cfg's link type. An empty expression
@@ -77,7 +81,7 @@ func compileTree(expr string, root Node, cfg Config) (prog Program, err error) {
 			}
 		}()
 		f := g.node(root)
-		g.insertVarOffsets(f.head)
+		f = g.insertVarOffsets(f)
 		entry = finish(f, cfg.Snaplen)
 		if cfg.Optimize && !g.noOptimize {
 			entry = optimize(entry)

@@ -89,6 +89,9 @@ func (g *gen) initLinkType(lt pcap.LinkType) {
 		set(14, 16, 0, 0)
 	case pcap.LinkTypeLinuxSLL2:
 		set(0, 20, 0, 0)
+	case pcap.LinkTypeIEEE802_11, pcap.LinkTypePrismHeader, pcap.LinkTypeIEEE802_11Radio,
+		pcap.LinkTypeIEEE802_11AVS, pcap.LinkTypePPI:
+		g.initWLAN(lt)
 	default:
 		set(offsetUnset, 0, 0, 0)
 		g.known = false

@@ -112,7 +112,7 @@ func (g *gen) load(proto Proto, index arth, size int) arth {
 		index.stmts = append(index.stmts, g.indexFrom(&g.offLinkPL, index.reg)...)
 		index.stmts = append(index.stmts, ldInd(sizeCode, g.offLinkPL.constant+g.offNL+40))
 	case ProtoRadio:
-		g.fail("radio information not present in capture")
+		index = g.radioLoad(index, sizeCode)
 	default:
 		g.fail("unsupported index operation: '%s' has no header to index", proto)
 	}

@@ -59,6 +59,8 @@ func (g *gen) vlan(vid uint32, hasVID bool) frag {
 		} else {
 			f = g.vlanInPacket(vid, hasVID)
 		}
+	case pcap.LinkTypeIEEE802_11, pcap.LinkTypePrismHeader, pcap.LinkTypeIEEE802_11Radio, pcap.LinkTypeIEEE802_11AVS:
+		f = g.vlanInPacket(vid, hasVID)
 	default:
 		g.fail("no VLAN support for %s", g.link.Description())
 	}
@@ -289,18 +291,31 @@ func (g *gen) prevLinkHeaderCheck() (frag, bool) {
 
 // insertVarOffsets puts, before everything else, the code that sets the
 // scratch slots holding variable offsets (libpcap
-// insert_compute_vloffsets): with kernel VLAN metadata, the payload and
-// type offsets start with no tag to skip.
-func (g *gen) insertVarOffsets(root *block) {
-	if !g.vlanVarOffset {
-		return
+// insert_compute_vloffsets): the lengths of 802.11 radio and MAC headers,
+// or, with kernel VLAN metadata, payload and type offsets that start with
+// no tag to skip. A PPI capture is then checked to carry 802.11.
+func (g *gen) insertVarOffsets(f frag) frag {
+	root := f.head
+	// The payload offset includes the link header's: compute both.
+	if g.offLinkPL.reg >= 0 && g.offLinkHdr.variable && g.offLinkHdr.reg < 0 {
+		g.offLinkHdr.reg = g.allocReg()
 	}
-	if g.offLinkPL.reg < 0 {
-		g.offLinkPL.reg = g.allocReg()
+	s := g.radioHeaderLength()
+	if isWLAN(g.outermostLink) {
+		s = g.wlanHeaderLength(s, &root.stmts[0])
 	}
-	if g.offLinkType.reg < 0 {
-		g.offLinkType.reg = g.allocReg()
+	if s == nil && g.vlanVarOffset {
+		if g.offLinkPL.reg < 0 {
+			g.offLinkPL.reg = g.allocReg()
+		}
+		if g.offLinkType.reg < 0 {
+			g.offLinkType.reg = g.allocReg()
+		}
+		s = []statement{{op: ClassLd | ModeImm, k: 0}, stMem(g.offLinkPL.reg), stMem(g.offLinkType.reg)}
 	}
-	s := []statement{{op: ClassLd | ModeImm, k: 0}, stMem(g.offLinkPL.reg), stMem(g.offLinkType.reg)}
 	root.stmts = append(s, root.stmts...)
+	if check, ok := g.ppiCheck(); ok {
+		f = and(check, f)
+	}
+	return f
 }

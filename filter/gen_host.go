@@ -64,7 +64,7 @@ func (g *gen) host(addr, mask uint32, proto Proto, dir Dir, addrKind Addr) frag 
 	case ProtoAtalk, ProtoLAT, ProtoSCA, ProtoMOPRC, ProtoMOPDL, ProtoAARP, ProtoISO, ProtoIPX:
 		g.fail("%s host filtering not implemented", strings.ToUpper(proto.String()))
 	case ProtoDecnet:
-		g.fail("decnet host filtering is not supported yet")
+		return g.dnhostop(addr, dir)
 	}
 	g.fail("'%s' modifier applied to %s", proto, typ)
 	return frag{}
@@ -145,7 +145,7 @@ func parseDotted(s string) (value uint32, bits int, ok bool) {
 // a dotted HID (libpcap gen_ncode's address part).
 func (g *gen) hostNumber(text string, v uint32, q Qualifiers) frag {
 	if q.Proto == ProtoDecnet {
-		g.fail("decnet addresses are not supported yet")
+		return g.decnetHost(text, v, q)
 	}
 	bits := 32
 	if text != "" {
@@ -313,6 +313,9 @@ func (g *gen) macAddress(p *Primitive) frag {
 	if !ok {
 		g.fail("invalid MAC address '%s'", p.Value.Text)
 	}
+	if isWLAN(g.link) {
+		return g.wlanHostop(mac, p.Q.Dir)
+	}
 	if !g.isEthernet() {
 		g.fail("ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel, not on %s", g.link.Name())
 	}
@@ -336,7 +339,7 @@ func (g *gen) hostName(p *Primitive) frag {
 		return g.etherHostName(p)
 	}
 	if p.Q.Proto == ProtoDecnet {
-		g.fail("decnet host names are not supported")
+		g.fail("decnet name support not included, '%s' cannot be translated", name)
 	}
 	addrs, err := g.resolver().LookupHost(name)
 	if err != nil || len(addrs) == 0 {

@@ -40,6 +40,9 @@ func (g *gen) linkType(llProto uint32) frag {
 		return g.cmp(relLinkType, 0, SizeH, llProto)
 	case pcap.LinkTypePPP:
 		return g.cmp(relLinkType, 0, SizeH, pppType(llProto))
+	case pcap.LinkTypeIEEE802_11, pcap.LinkTypePrismHeader, pcap.LinkTypeIEEE802_11Radio,
+		pcap.LinkTypeIEEE802_11AVS, pcap.LinkTypePPI:
+		return g.wlanLinkType(llProto)
 	case pcap.LinkTypeLinuxSLL:
 		return g.sllLinkType(llProto)
 	case pcap.LinkTypeRaw:

@@ -3,13 +3,9 @@ package filter
 import "github.com/weircap/weir/pcap"
 
 // Link types whose link-layer header does not start at the first byte of
-// the packet (a radio header of variable length, a pseudo-header): loads
-// relative to it need layout knowledge weir does not have for them yet.
+// the packet (a pseudo-header): loads relative to it need layout knowledge
+// weir does not have for them yet.
 var linkHeaderNotAtStart = map[pcap.LinkType]bool{
-	119: true, // PRISM_HEADER
-	127: true, // IEEE802_11_RADIO
-	163: true, // IEEE802_11_RADIO_AVS
-	192: true, // PPI
 	240: true, // NETANALYZER
 	241: true, // NETANALYZER_TRANSPARENT
 }

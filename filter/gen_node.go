@@ -142,6 +142,9 @@ var etherBroadcast = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 func (g *gen) broadcast(proto Proto) frag {
 	switch proto {
 	case ProtoDefault, ProtoLink:
+		if isWLAN(g.link) {
+			return g.wlanHostop(etherBroadcast, DirDst)
+		}
 		if !g.isEthernet() {
 			g.fail("not a broadcast link: %s has no link-layer broadcast address", g.link.Name())
 		}
@@ -178,6 +181,9 @@ func (g *gen) multicast(proto Proto) frag {
 				f = and(check, f)
 			}
 			return f
+		}
+		if isWLAN(g.link) {
+			return g.wlanMulticast()
 		}
 	case ProtoIP:
 		return and(g.linkType(ethertypeIP), g.cmpGE(relLinkPL, 16, SizeB, 224))
@@ -238,7 +244,7 @@ func (g *gen) direction(out bool) frag {
 	case g.link == pcap.LinkTypeLinuxSLL2:
 		f = g.cmp(relLinkHdr, 10, SizeB, linuxSLLOutgoing)
 	case g.cfg.Savefile:
-		g.fail("inbound/outbound not supported on %s when reading savefiles", g.link.Name())
+		g.fail("inbound/outbound not supported on %s when reading savefiles", g.link.Description())
 	default:
 		f = g.cmp(relLinkHdr, skfAdOff+skfAdPktType, SizeH, linuxSLLOutgoing)
 	}
@@ -254,7 +260,7 @@ func (g *gen) ifindex(n uint32) frag {
 	case g.link == pcap.LinkTypeLinuxSLL2:
 		return g.cmp(relLinkHdr, 4, SizeW, n)
 	case g.cfg.Savefile:
-		g.fail("ifindex not supported on %s when reading savefiles", g.link.Name())
+		g.fail("ifindex not supported on %s when reading savefiles", g.link.Description())
 	}
 	return g.cmp(relLinkHdr, skfAdOff+skfAdIfindex, SizeW, n)
 }

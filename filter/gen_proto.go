@@ -1,5 +1,7 @@
 package filter
 
+import "github.com/weircap/weir/pcap"
+
 // OSI network-layer protocol identifiers and IS-IS PDU types.
 const (
 	isoCLNP = 0x81
@@ -37,6 +39,11 @@ func (g *gen) proto(v uint32, proto Proto, dir Dir) frag {
 		b1 = or(g.cmp(relLinkPL, 6, SizeB, v), b1)
 		return and(b0, b1)
 	case ProtoISO:
+		if g.link == pcap.LinkTypeCHDLC {
+			// Cisco's 0xfefe type, then a byte of padding before the NLPID.
+			b0 := g.linkType(llcSAPISONS<<8 | llcSAPISONS)
+			return and(b0, g.cmp(relLinkPLNoSnap, 1, SizeB, v))
+		}
 		b0 := g.linkType(llcSAPISONS)
 		return and(b0, g.cmp(relLinkPLNoSnap, 0, SizeB, v))
 	case ProtoISIS:

@@ -64,13 +64,23 @@ func patch(exits []exit, target *block) {
 // and is libpcap's gen_and: x's true exits flow into y.
 func and(x, y frag) frag {
 	patch(x.trueExits, y.head)
-	return frag{head: x.head, trueExits: y.trueExits, falseExits: append(y.falseExits, x.falseExits...)}
+	return frag{head: x.head, trueExits: y.trueExits, falseExits: mergeExits(y.falseExits, x.falseExits)}
 }
 
 // or is libpcap's gen_or: x's false exits flow into y.
 func or(x, y frag) frag {
 	patch(x.falseExits, y.head)
-	return frag{head: x.head, trueExits: append(y.trueExits, x.trueExits...), falseExits: y.falseExits}
+	return frag{head: x.head, trueExits: mergeExits(y.trueExits, x.trueExits), falseExits: y.falseExits}
+}
+
+// mergeExits joins two exit lists, copying the shorter into the longer so
+// that a chain of n "or"s costs O(n log n), not O(n²); the order of exits
+// does not matter, and the fragments they came from are not used again.
+func mergeExits(a, b []exit) []exit {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	return append(a, b...)
 }
 
 // not is libpcap's gen_not: the exits swap meaning.

@@ -135,7 +135,10 @@ func TestOptimizedVerdictsEqualUnoptimized(t *testing.T) {
 // know yet, tests on raw bytes compile and protocol tests are refused,
 // never compiled wrong.
 func TestLinkTypesWithoutLayout(t *testing.T) {
-	const linkTypeUSB = pcap.LinkType(189) // USB_LINUX
+	const (
+		linkTypeUSB         = pcap.LinkType(189) // USB_LINUX
+		linkTypeNetAnalyzer = pcap.LinkType(240) // NETANALYZER
+	)
 	for _, tc := range []struct {
 		lt      pcap.LinkType
 		expr    string
@@ -147,9 +150,9 @@ func TestLinkTypesWithoutLayout(t *testing.T) {
 		{linkTypeUSB, "ip", false},
 		{linkTypeUSB, "tcp port 80", false},
 		{linkTypeUSB, "ip[0] = 0x45", false},
-		{pcap.LinkTypeIEEE802_11Radio, "link[0] = 1", false}, // radiotap header first
-		{pcap.LinkTypeIEEE802_11Radio, "byte 1 = 2", false},
-		{pcap.LinkTypeIEEE802_11Radio, "len > 100", true},
+		{linkTypeNetAnalyzer, "link[0] = 1", false}, // pseudo-header first
+		{linkTypeNetAnalyzer, "byte 1 = 2", false},
+		{linkTypeNetAnalyzer, "len > 100", true},
 	} {
 		_, err := Compile(tc.expr, Config{LinkType: tc.lt})
 		switch {

@@ -19,7 +19,10 @@ const (
 	LinkTypeIEEE802_11      LinkType = 105 // 802.11 without radio header
 	LinkTypeLoop            LinkType = 108 // OpenBSD loopback, network byte order family
 	LinkTypeLinuxSLL        LinkType = 113 // Linux cooked capture v1
+	LinkTypePrismHeader     LinkType = 119 // 802.11 with Prism (or AVS) radio header
 	LinkTypeIEEE802_11Radio LinkType = 127 // 802.11 with radiotap header
+	LinkTypeIEEE802_11AVS   LinkType = 163 // 802.11 with AVS radio header
+	LinkTypePPI             LinkType = 192 // Per-Packet Information header, then 802.11
 	LinkTypeIPv4            LinkType = 228 // raw IPv4
 	LinkTypeIPv6            LinkType = 229 // raw IPv6
 	LinkTypeLinuxSLL2       LinkType = 276 // Linux cooked capture v2
@@ -42,7 +45,10 @@ var linkTypeNames = []linkTypeName{
 	{LinkTypeIEEE802_11, "IEEE802_11", "802.11"},
 	{LinkTypeLoop, "LOOP", "OpenBSD loopback"},
 	{LinkTypeLinuxSLL, "LINUX_SLL", "Linux cooked v1"},
+	{LinkTypePrismHeader, "PRISM_HEADER", "802.11 plus Prism header"},
 	{LinkTypeIEEE802_11Radio, "IEEE802_11_RADIO", "802.11 plus radiotap header"},
+	{LinkTypeIEEE802_11AVS, "IEEE802_11_RADIO_AVS", "802.11 plus AVS radio information header"},
+	{LinkTypePPI, "PPI", "Per-Packet Information"},
 	{LinkTypeIPv4, "IPV4", "Raw IPv4"},
 	{LinkTypeIPv6, "IPV6", "Raw IPv6"},
 	{LinkTypeLinuxSLL2, "LINUX_SLL2", "Linux cooked v2"},

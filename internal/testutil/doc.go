@@ -1,3 +1,4 @@
 // Package testutil holds test-only helpers: skips that name the missing
-// privilege or tool, network namespace fixtures, and corpus helpers.
+// privilege or tool, the kernel as an oracle for classic BPF programs,
+// network namespace fixtures, and corpus helpers.
 package testutil

@@ -211,6 +211,30 @@ func (v *Veth) Promiscuity(t testing.TB) int {
 	return link.Attrs().Promisc
 }
 
+// LoopbackUp brings up lo in the capture namespace.
+func (v *Veth) LoopbackUp(t testing.TB) {
+	t.Helper()
+	link, err := v.captureNL.LinkByName("lo")
+	if err == nil {
+		err = v.captureNL.LinkSetUp(link)
+	}
+	if err != nil {
+		t.Fatalf("testutil: bringing lo up: %v", err)
+	}
+}
+
+// SetCaptureDown takes the capture side's interface down.
+func (v *Veth) SetCaptureDown(t testing.TB) {
+	t.Helper()
+	link, err := v.captureNL.LinkByName(CaptureIf)
+	if err == nil {
+		err = v.captureNL.LinkSetDown(link)
+	}
+	if err != nil {
+		t.Fatalf("testutil: taking %s down: %v", CaptureIf, err)
+	}
+}
+
 // close removes the link and releases the namespaces.
 func (v *Veth) close() {
 	for _, fd := range []int{v.peerSock, v.capSock} {
