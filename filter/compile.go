@@ -72,8 +72,10 @@ func compileTree(expr string, root Node, cfg Config) (prog Program, err error) {
 		}()
 		entry = finish(g.node(root), cfg.Snaplen)
 		if cfg.Optimize {
-			entry = optimize(entry)
-			if !acceptsSome(entry) {
+			if entry, err = optimize(entry); err != nil {
+				return nil, &Error{Expr: expr, Pos: 0, Msg: err.Error()}
+			}
+			if rejectsAll(entry) {
 				// As libpcap: a filter that can match nothing is a mistake.
 				return nil, &Error{Expr: expr, Pos: 0, Msg: "expression rejects all packets"}
 			}

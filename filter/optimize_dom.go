@@ -1,0 +1,158 @@
+package filter
+
+import "math/bits"
+
+// domTree is a dominator tree over dense ids (blocks, or edges) with
+// binary-lifting ancestor tables: nearest common ancestors and "is an
+// ancestor" queries cost O(log n), where libpcap's n x n bit sets cost
+// O(n) per block and O(n²) in all.
+type domTree struct {
+	depth []int32   // -1: not in the tree
+	up    [][]int32 // up[j][v]: the 2^j-th ancestor of v, or -1
+}
+
+func newDomTree(n int) *domTree {
+	t := &domTree{depth: make([]int32, n)}
+	for i := range t.depth {
+		t.depth[i] = -1
+	}
+	t.up = [][]int32{make([]int32, n)}
+	return t
+}
+
+func (t *domTree) in(v int) bool { return t.depth[v] >= 0 }
+
+// add puts v in the tree under parent (-1 for a root). Parents must be
+// added before their children.
+func (t *domTree) add(v, parent int) {
+	t.up[0][v] = int32(parent)
+	d := int32(0)
+	if parent >= 0 {
+		d = t.depth[parent] + 1
+	}
+	t.depth[v] = d
+	for len(t.up) < bits.Len32(uint32(d)) {
+		level := make([]int32, len(t.depth))
+		for i := range level {
+			level[i] = -1
+		}
+		t.up = append(t.up, level)
+	}
+	for j := 1; j < len(t.up); j++ {
+		mid := t.up[j-1][v]
+		if mid < 0 {
+			t.up[j][v] = -1
+		} else {
+			t.up[j][v] = t.up[j-1][mid]
+		}
+	}
+}
+
+// ancestor returns the ancestor of v at depth d (d <= depth of v).
+func (t *domTree) ancestor(v int, d int32) int {
+	for diff := t.depth[v] - d; diff > 0; diff &= diff - 1 {
+		v = int(t.up[bits.TrailingZeros32(uint32(diff))][v])
+	}
+	return v
+}
+
+// lca returns the nearest common ancestor of a and b, or -1 when they are
+// in different trees (or one is -1).
+func (t *domTree) lca(a, b int) int {
+	if a < 0 || b < 0 {
+		return -1
+	}
+	if t.depth[a] > t.depth[b] {
+		a = t.ancestor(a, t.depth[b])
+	} else {
+		b = t.ancestor(b, t.depth[a])
+	}
+	if a == b {
+		return a
+	}
+	for j := len(t.up) - 1; j >= 0; j-- {
+		if t.up[j][a] != t.up[j][b] {
+			a, b = int(t.up[j][a]), int(t.up[j][b])
+		}
+	}
+	return int(t.up[0][a])
+}
+
+// isAncestor tells whether a is b or one of its ancestors.
+func (t *domTree) isAncestor(a, b int) bool {
+	if !t.in(a) || !t.in(b) || t.depth[a] > t.depth[b] {
+		return false
+	}
+	return t.ancestor(b, t.depth[a]) == a
+}
+
+// findDominators builds the block dominator tree of the graph as it is at
+// the start of a pass: a block's immediate dominator is the nearest common
+// dominator of its predecessors, which the level order visits first.
+func findDominators(root *oblock, levels [][]*oblock, nBlocks int) *domTree {
+	t := newDomTree(nBlocks)
+	idom := make([]int, nBlocks)
+	for i := range idom {
+		idom[i] = -2 // no predecessor seen yet
+	}
+	for level := len(levels) - 1; level >= 0; level-- {
+		for _, b := range levels[level] {
+			if b == root {
+				t.add(b.id, -1)
+			} else {
+				t.add(b.id, idom[b.id])
+			}
+			if b.isLeaf() {
+				continue
+			}
+			for _, c := range [2]*oblock{b.jt(), b.jf()} {
+				if idom[c.id] == -2 {
+					idom[c.id] = b.id
+				} else {
+					idom[c.id] = t.lca(idom[c.id], b.id)
+				}
+			}
+		}
+	}
+	return t
+}
+
+// dominates answers libpcap's SET_MEMBER(d->dom, b->id) with the sets of
+// the pass start: a block that was not reachable then has every bit set.
+func (t *domTree) dominates(b, d *oblock) bool {
+	if !t.in(d.id) {
+		return true
+	}
+	return t.isAncestor(b.id, d.id)
+}
+
+// findEdgeDominators builds the edge dominator tree: the edges on every
+// path from the root to an edge are the edge itself and the edges common
+// to all paths into its source block, i.e. the ancestors of the nearest
+// common ancestor of the block's in-edges.
+func findEdgeDominators(root *oblock, levels [][]*oblock, nBlocks int) *domTree {
+	t := newDomTree(2 * nBlocks)
+	parent := make([]int, nBlocks)
+	for i := range parent {
+		parent[i] = -2
+	}
+	for level := len(levels) - 1; level > 0; level-- {
+		for _, b := range levels[level] {
+			p := parent[b.id]
+			if b == root {
+				p = -1
+			}
+			t.add(b.et.id, p)
+			t.add(b.ef.id, p)
+			for _, e := range [2]*oedge{&b.et, &b.ef} {
+				c := e.succ
+				if parent[c.id] == -2 {
+					parent[c.id] = e.id
+				} else {
+					parent[c.id] = t.lca(parent[c.id], e.id)
+				}
+			}
+		}
+	}
+	return t
+}
