@@ -72,12 +72,8 @@ func compileTree(expr string, root Node, cfg Config) (prog Program, err error) {
 		}()
 		entry = finish(g.node(root), cfg.Snaplen)
 		if cfg.Optimize {
-			if entry, err = optimize(entry); err != nil {
+			if entry, err = optimizeTree(entry, g.noOptimize); err != nil {
 				return nil, &Error{Expr: expr, Pos: 0, Msg: err.Error()}
-			}
-			if rejectsAll(entry) {
-				// As libpcap: a filter that can match nothing is a mistake.
-				return nil, &Error{Expr: expr, Pos: 0, Msg: "expression rejects all packets"}
 			}
 		}
 	}

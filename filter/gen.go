@@ -37,6 +37,11 @@ type gen struct {
 	regUsed [MemWords]bool
 	curReg  int
 	pos     int // offset of the node being compiled, for errors
+	// noOptimize is set by code the optimizer cannot handle (jumps inside
+	// statement lists, as libpcap's protochain and 802.11 header length):
+	// as pcap_compile, the program is then neither optimized nor checked
+	// for rejecting everything.
+	noOptimize bool
 }
 
 // compileError carries a positioned error out of deep generator calls, as

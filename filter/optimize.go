@@ -2,6 +2,23 @@ package filter
 
 import "errors"
 
+// optimizeTree optimizes a generated graph as pcap_compile does: not at
+// all when the generator emitted code the optimizer cannot handle, and
+// refusing a filter that then matches nothing.
+func optimizeTree(root *block, noOptimize bool) (*block, error) {
+	if noOptimize {
+		return root, nil
+	}
+	root, err := optimize(root)
+	if err != nil {
+		return nil, err
+	}
+	if rejectsAll(root) {
+		return nil, errors.New("expression rejects all packets")
+	}
+	return root, nil
+}
+
 // optimize rewrites the graph under root into a shorter equivalent one and
 // returns the new root. It first reproduces libpcap 1.10.3's optimizer
 // (bpf_optimize) step for step, so that the program equals tcpdump's and
