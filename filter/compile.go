@@ -58,6 +58,7 @@ func compileTree(expr string, root Node, cfg Config) (prog Program, err error) {
 	}
 	g := newGen(expr, cfg)
 	var entry *block
+	var order []*block // assembly order; nil for libpcap's
 	if root == nil {
 		entry = retBlock(cfg.Snaplen)
 	} else {
@@ -72,12 +73,15 @@ func compileTree(expr string, root Node, cfg Config) (prog Program, err error) {
 		}()
 		entry = finish(g.node(root), cfg.Snaplen)
 		if cfg.Optimize {
-			if entry, err = optimizeTree(entry, g.noOptimize); err != nil {
+			if order, err = optimizeTree(entry, g.noOptimize); err != nil {
 				return nil, &Error{Expr: expr, Pos: 0, Msg: err.Error()}
 			}
 		}
 	}
-	prog, err = assemble(entry)
+	if order == nil {
+		order = postOrder(entry)
+	}
+	prog, err = assembleOrder(order)
 	if err != nil {
 		return nil, &Error{Expr: expr, Pos: 0, Msg: err.Error()}
 	}

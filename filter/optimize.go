@@ -4,27 +4,31 @@ import "errors"
 
 // optimizeTree optimizes a generated graph as pcap_compile does: not at
 // all when the generator emitted code the optimizer cannot handle, and
-// refusing a filter that then matches nothing.
-func optimizeTree(root *block, noOptimize bool) (*block, error) {
+// refusing a filter that matches nothing. It returns the blocks in the
+// order to assemble them.
+func optimizeTree(root *block, noOptimize bool) ([]*block, error) {
 	if noOptimize {
-		return root, nil
+		return postOrder(root), nil
 	}
-	root, err := optimize(root)
+	root, err := optimize(root, true)
 	if err != nil {
 		return nil, err
 	}
-	if rejectsAll(root) {
-		return nil, errors.New("expression rejects all packets")
-	}
-	return root, nil
+	return layoutBlocks(root), nil
 }
+
+// errRejectsAll is libpcap's verdict on a filter its optimizer reduces to
+// "ret #0"; weir's own passes may prove more filters empty, but refusing
+// those would refuse what tcpdump accepts.
+var errRejectsAll = errors.New("expression rejects all packets")
 
 // optimize rewrites the graph under root into a shorter equivalent one and
 // returns the new root. It first reproduces libpcap 1.10.3's optimizer
 // (bpf_optimize) step for step, so that the program equals tcpdump's and
 // so do its verdicts, including on packets too short for a load libpcap
-// drops or keeps; then it runs passes of its own that only shorten the
-// program without changing which loads any packet executes.
+// drops or keeps; then, when shorten is set, it runs passes of its own
+// that make the program shorter without changing which loads any packet
+// executes.
 //
 // libpcap's part, run to a fixpoint twice (first moving branches, then
 // simplifying statements), each pass:
@@ -38,25 +42,66 @@ func optimizeTree(root *block, noOptimize bool) (*block, error) {
 //
 // then merges identical blocks (internBlocks) and skips entry tests whose
 // branches meet (optRoot).
-func optimize(root *block) (result *block, err error) {
+func optimize(root *block, shorten bool) (result *block, err error) {
 	o, ok := newOptimizer(root)
 	if !ok {
 		return root, nil
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			oe, ok := r.(optError)
-			if !ok {
-				panic(r)
+	defer o.recoverError(&result, &err)
+	o.libpcap()
+	if r := o.root; r.isLeaf() && r.s.code == int32(ClassRet|SrcK) && r.s.k == 0 {
+		return nil, errRejectsAll
+	}
+	if shorten {
+		o.shorten()
+	}
+	return toIR(o.root), nil
+}
+
+// shorten runs weir's own passes to a fixpoint (see shortenPasses).
+func (o *optimizer) shorten() {
+	for changed := true; changed; {
+		changed = false
+		for _, pass := range shortenPasses {
+			var c bool
+			if o.root, c = pass(o.root, len(o.blocks)); c {
+				changed = true
 			}
-			result, err = nil, errors.New(oe.msg)
 		}
-	}()
+		if changed {
+			internBlocks(o.root, len(o.blocks))
+		}
+	}
+}
+
+// shortenPasses are weir's passes. Each keeps, on every path a packet can
+// take, every statement that can stop the program before it decides
+// otherwise, in the same order, so verdicts stay libpcap's even on
+// packets too short for some load. Each returns the new root and whether
+// it changed anything.
+var shortenPasses = []func(root *oblock, nBlocks int) (*oblock, bool){
+	fuseTests,
+	dropDecidedTests,
+	collapseRejecting,
+}
+
+// libpcap is libpcap's bpf_optimize.
+func (o *optimizer) libpcap() {
 	o.loop(false)
 	o.loop(true)
 	internBlocks(o.root, len(o.blocks))
 	o.root = optRoot(o.root)
-	return toIR(o.root), nil
+}
+
+// recoverError turns an optError panic into the returned error.
+func (o *optimizer) recoverError(result **block, err *error) {
+	if r := recover(); r != nil {
+		oe, ok := r.(optError)
+		if !ok {
+			panic(r)
+		}
+		*result, *err = nil, errors.New(oe.msg)
+	}
 }
 
 // optimizer is the state of one optimization, libpcap's opt_state.
@@ -141,12 +186,6 @@ func (o *optimizer) pass(doStmts bool) {
 			o.andPullup(b)
 		}
 	}
-}
-
-// rejectsAll tells whether an optimized program returns 0 at its entry,
-// libpcap's test for "expression rejects all packets".
-func rejectsAll(root *block) bool {
-	return root.isReturn() && root.jump.op == ClassRet|SrcK && root.jump.k == 0
 }
 
 // testHolds evaluates a jump on a known A (and X).

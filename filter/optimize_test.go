@@ -84,11 +84,11 @@ func TestOptimizeSkippedWhenGeneratorSaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := optimizeTree(entry, true)
+	order, err := optimizeTree(entry, true)
 	if err != nil {
 		t.Fatalf("optimizeTree with noOptimize: %v", err)
 	}
-	prog, err := assemble(got)
+	prog, err := assembleOrder(order)
 	if err != nil {
 		t.Fatal(err)
 	}
