@@ -58,13 +58,23 @@ func patch(exits []exit, target *block) {
 // and is libpcap's gen_and: x's true exits flow into y.
 func and(x, y frag) frag {
 	patch(x.trueExits, y.head)
-	return frag{head: x.head, trueExits: y.trueExits, falseExits: append(y.falseExits, x.falseExits...)}
+	return frag{head: x.head, trueExits: y.trueExits, falseExits: mergeExits(y.falseExits, x.falseExits)}
 }
 
 // or is libpcap's gen_or: x's false exits flow into y.
 func or(x, y frag) frag {
 	patch(x.falseExits, y.head)
-	return frag{head: x.head, trueExits: append(y.trueExits, x.trueExits...), falseExits: y.falseExits}
+	return frag{head: x.head, trueExits: mergeExits(y.trueExits, x.trueExits), falseExits: y.falseExits}
+}
+
+// mergeExits joins two exit lists, the shorter onto the longer, so that
+// long chains of "or" or "and" build in linear time; the order of exits
+// does not matter, as they are all patched to one target.
+func mergeExits(a, b []exit) []exit {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	return append(a, b...)
 }
 
 // not is libpcap's gen_not: the exits swap meaning.

@@ -106,13 +106,16 @@ func (o *optimizer) recoverError(result **block, err *error) {
 
 // optimizer is the state of one optimization, libpcap's opt_state.
 type optimizer struct {
-	root   *oblock
-	blocks []*oblock // by id
-	edges  []*oedge  // by id
-	levels [][]*oblock
-	values valueTable
-	doms   *domTree // block dominators at the start of the pass
-	edoms  *domTree // edge dominators at the start of the pass
+	root     *oblock
+	blocks   []*oblock // by id
+	edges    []*oedge  // by id
+	levels   [][]*oblock
+	values   valueTable
+	doms     domTree // block dominators at the start of the pass
+	edoms    domTree // edge dominators at the start of the pass
+	deciding decidingIndex
+	orRuns   segments
+	andRuns  segments
 
 	done          bool // nothing changed in this pass
 	nonBranchMove bool // something other than a branch move changed
@@ -146,9 +149,9 @@ func (o *optimizer) loop(doStmts bool) {
 		o.done = true
 		o.nonBranchMove = false
 		o.levels = findLevels(o.root, len(o.blocks))
-		o.doms = findDominators(o.root, o.levels, len(o.blocks))
+		findDominators(&o.doms, o.root, o.levels, len(o.blocks))
 		findUD(o.levels)
-		o.edoms = findEdgeDominators(o.root, o.levels, len(o.blocks))
+		findEdgeDominators(&o.edoms, o.root, o.levels, len(o.blocks))
 		o.pass(doStmts)
 		if o.done {
 			return
@@ -173,6 +176,7 @@ func (o *optimizer) pass(doStmts bool) {
 	if doStmts {
 		return
 	}
+	o.deciding.build(&o.edoms, o.levels, o.edges)
 	for level := 1; level < len(o.levels); level++ {
 		for _, b := range o.levels[level] {
 			o.threadEdge(&b.et)
@@ -180,6 +184,9 @@ func (o *optimizer) pass(doStmts bool) {
 		}
 	}
 	findInEdges(o.blocks, o.levels)
+	o.orRuns.reset(&o.doms, len(o.blocks))
+	o.andRuns.onTrue = true
+	o.andRuns.reset(&o.doms, len(o.blocks))
 	for level := 1; level < len(o.levels); level++ {
 		for _, b := range o.levels[level] {
 			o.orPullup(b)

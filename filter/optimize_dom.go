@@ -7,17 +7,23 @@ import "math/bits"
 // ancestor" queries cost O(log n), where libpcap's n x n bit sets cost
 // O(n) per block and O(n²) in all.
 type domTree struct {
-	depth []int32   // -1: not in the tree
-	up    [][]int32 // up[j][v]: the 2^j-th ancestor of v, or -1
+	depth     []int32   // -1: not in the tree
+	up        [][]int32 // up[j][v]: the 2^j-th ancestor of v, or -1
+	tin, tout []int32   // preorder interval of each node, once numbered
+
+	tinBuf, toutBuf, first, next []int32
 }
 
-func newDomTree(n int) *domTree {
-	t := &domTree{depth: make([]int32, n)}
+// reset empties the tree for n nodes, keeping its memory.
+func (t *domTree) reset(n int) {
+	t.depth = resize(t.depth, n)
 	for i := range t.depth {
 		t.depth[i] = -1
 	}
-	t.up = [][]int32{make([]int32, n)}
-	return t
+	if len(t.up) == 0 || len(t.up[0]) != n {
+		t.up = [][]int32{make([]int32, n)}
+	}
+	t.tin, t.tout = nil, nil
 }
 
 func (t *domTree) in(v int) bool { return t.depth[v] >= 0 }
@@ -80,17 +86,61 @@ func (t *domTree) lca(a, b int) int {
 
 // isAncestor tells whether a is b or one of its ancestors.
 func (t *domTree) isAncestor(a, b int) bool {
-	if !t.in(a) || !t.in(b) || t.depth[a] > t.depth[b] {
+	if !t.in(a) || !t.in(b) {
 		return false
 	}
-	return t.ancestor(b, t.depth[a]) == a
+	if t.tin != nil {
+		return t.tin[a] <= t.tin[b] && t.tin[b] < t.tout[a]
+	}
+	return t.depth[a] <= t.depth[b] && t.ancestor(b, t.depth[a]) == a
+}
+
+// number gives every node its preorder interval, so that ancestor
+// queries cost O(1) once the tree is complete.
+func (t *domTree) number() {
+	n := len(t.depth)
+	t.first, t.next = resize(t.first, n), resize(t.next, n)
+	first, next := t.first, t.next
+	for i := range first {
+		first[i], next[i] = -1, -1
+	}
+	var stack []int32
+	for v := n - 1; v >= 0; v-- {
+		if !t.in(v) {
+			continue
+		}
+		if p := t.up[0][v]; p >= 0 {
+			next[v], first[p] = first[p], int32(v)
+		} else {
+			stack = append(stack, int32(v))
+		}
+	}
+	t.tinBuf, t.toutBuf = resize(t.tinBuf, n), resize(t.toutBuf, n)
+	t.tin, t.tout = t.tinBuf, t.toutBuf
+	for i := range t.tin {
+		t.tin[i] = -1
+	}
+	clock := int32(0)
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		if t.tin[v] < 0 {
+			t.tin[v] = clock
+			clock++
+			for c := first[v]; c >= 0; c = next[c] {
+				stack = append(stack, c)
+			}
+			continue
+		}
+		stack = stack[:len(stack)-1]
+		t.tout[v] = clock
+	}
 }
 
 // findDominators builds the block dominator tree of the graph as it is at
 // the start of a pass: a block's immediate dominator is the nearest common
 // dominator of its predecessors, which the level order visits first.
-func findDominators(root *oblock, levels [][]*oblock, nBlocks int) *domTree {
-	t := newDomTree(nBlocks)
+func findDominators(t *domTree, root *oblock, levels [][]*oblock, nBlocks int) {
+	t.reset(nBlocks)
 	idom := make([]int, nBlocks)
 	for i := range idom {
 		idom[i] = -2 // no predecessor seen yet
@@ -114,7 +164,7 @@ func findDominators(root *oblock, levels [][]*oblock, nBlocks int) *domTree {
 			}
 		}
 	}
-	return t
+	t.number()
 }
 
 // dominates answers libpcap's SET_MEMBER(d->dom, b->id) with the sets of
@@ -130,8 +180,8 @@ func (t *domTree) dominates(b, d *oblock) bool {
 // path from the root to an edge are the edge itself and the edges common
 // to all paths into its source block, i.e. the ancestors of the nearest
 // common ancestor of the block's in-edges.
-func findEdgeDominators(root *oblock, levels [][]*oblock, nBlocks int) *domTree {
-	t := newDomTree(2 * nBlocks)
+func findEdgeDominators(t *domTree, root *oblock, levels [][]*oblock, nBlocks int) {
+	t.reset(2 * nBlocks)
 	parent := make([]int, nBlocks)
 	for i := range parent {
 		parent[i] = -2
@@ -154,5 +204,4 @@ func findEdgeDominators(root *oblock, levels [][]*oblock, nBlocks int) *domTree 
 			}
 		}
 	}
-	return t
 }

@@ -1,7 +1,5 @@
 package filter
 
-import "slices"
-
 // useConflict tells whether moving an edge from b's exit to succ would
 // feed succ's successors different values: some atom live after succ has
 // another value number there than after b (libpcap's use_conflict).
@@ -47,8 +45,10 @@ func foldEdge(child *oblock, ep *oedge) *oblock {
 
 // threadEdge moves ep past tests whose outcome is already known on every
 // path to it (libpcap's opt_j): a test whose branches meet, and a test
-// decided by an edge that dominates ep. The dominating edges are tried
-// in id order and the search restarts after each move, as libpcap does.
+// decided by an edge that dominates ep. libpcap tries the dominating edges
+// in id order and restarts after each move; the first that applies is
+// the one with the smallest id among those that apply, which the index
+// finds without scanning every dominator.
 func (o *optimizer) threadEdge(ep *oedge) {
 	if ep.succ.isLeaf() {
 		return
@@ -57,49 +57,53 @@ func (o *optimizer) threadEdge(ep *oedge) {
 		o.changed()
 		ep.succ = ep.succ.jt()
 	}
-	doms := o.edgeDominators(ep.id)
-top:
-	for _, k := range doms {
-		target := foldEdge(ep.succ, o.edges[k])
-		if target != nil && !useConflict(ep.pred, target) {
-			o.done = false
-			ep.succ = target
-			if !target.isLeaf() {
-				goto top
-			}
+	for {
+		target := o.deciding.firstTarget(ep, o.edges)
+		if target == nil {
+			return
+		}
+		o.done = false
+		ep.succ = target
+		if target.isLeaf() {
 			return
 		}
 	}
 }
 
-// edgeDominators lists the edges dominating edge e, itself included, in
-// increasing id order.
-func (o *optimizer) edgeDominators(e int) []int {
-	t := o.edoms
-	var out []int
-	for v := e; v >= 0; v = int(t.up[0][v]) {
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // orPullup and andPullup move a test up a chain of tests that share an
 // exit (libpcap's or_pullup and and_pullup): in "A or B or A'" where A'
-// tests the value A's predecessors left, A' is hoisted above B. The
-// caller passes the chain direction: false edges for "or", true edges for
-// "and".
-func (o *optimizer) orPullup(b *oblock)  { o.pullup(b, false) }
-func (o *optimizer) andPullup(b *oblock) { o.pullup(b, true) }
+// tests the value A's predecessors left, A' is hoisted above B. An "or"
+// chain follows false edges and shares the true exit; an "and" chain the
+// reverse. libpcap walks the chain node by node, which is quadratic on
+// long chains; the walk here jumps over runs of nodes that all pass or
+// all stop it (segments), with the same result.
+func (o *optimizer) orPullup(b *oblock)  { o.pullup(b, &o.orRuns) }
+func (o *optimizer) andPullup(b *oblock) { o.pullup(b, &o.andRuns) }
 
-func (o *optimizer) pullup(b *oblock, chainOnTrue bool) {
-	// exitOf is the shared exit; chain follows the other branch.
-	exitOf := func(x *oblock) *oblock { return x.et.succ }
-	chain := func(x *oblock) **oblock { return &x.ef.succ }
-	if chainOnTrue {
-		exitOf = func(x *oblock) *oblock { return x.ef.succ }
-		chain = func(x *oblock) **oblock { return &x.et.succ }
+// slot is a successor pointer: b's true or false edge.
+type slot struct {
+	b      *oblock
+	onTrue bool
+}
+
+func (s slot) get() *oblock {
+	if s.onTrue {
+		return s.b.et.succ
 	}
+	return s.b.ef.succ
+}
+
+func (o *optimizer) set(s slot, v *oblock) {
+	if s.onTrue {
+		s.b.et.succ = v
+	} else {
+		s.b.ef.succ = v
+	}
+	o.orRuns.moved(s)
+	o.andRuns.moved(s)
+}
+
+func (o *optimizer) pullup(b *oblock, runs *segments) {
 	ep := b.inEdges
 	if ep == nil {
 		return
@@ -110,48 +114,45 @@ func (o *optimizer) pullup(b *oblock, chainOnTrue bool) {
 			return
 		}
 	}
-	var diffp **oblock
-	if first := b.inEdges.pred; first.et.succ == b {
-		diffp = &first.et.succ
-	} else {
-		diffp = &first.ef.succ
+	first := b.inEdges.pred
+	diffp := slot{first, first.et.succ == b}
+	exit := runs.exit(b)
+	stops := func(d *oblock) bool {
+		return d == nil || runs.exit(d) != exit || !o.doms.dominates(b, d)
 	}
 	atTop := true
 	for {
-		d := *diffp
-		if d == nil || exitOf(d) != exitOf(b) || !o.doms.dominates(b, d) {
+		d := diffp.get()
+		if stops(d) {
 			return
 		}
 		if d.val[atomA] != val {
 			break
 		}
-		diffp = chain(d)
+		diffp = slot{runs.find(d), runs.onTrue}
 		atTop = false
 	}
-	samep := chain(*diffp)
+	samep := slot{diffp.get(), runs.onTrue}
 	for {
-		s := *samep
-		if s == nil || exitOf(s) != exitOf(b) || !o.doms.dominates(b, s) {
+		s := samep.get()
+		if stops(s) {
 			return
 		}
 		if s.val[atomA] == val {
 			break
 		}
-		samep = chain(s)
+		samep = slot{runs.find(s), runs.onTrue}
 	}
-	pull := *samep
-	*samep = *chain(pull)
-	*chain(pull) = *diffp
+	pull := samep.get()
+	pullNext := slot{pull, runs.onTrue}
+	o.set(samep, pullNext.get())
+	o.set(pullNext, diffp.get())
 	if atTop {
 		for e := b.inEdges; e != nil; e = e.next {
-			if e.pred.et.succ == b {
-				e.pred.et.succ = pull
-			} else {
-				e.pred.ef.succ = pull
-			}
+			o.set(slot{e.pred, e.pred.et.succ == b}, pull)
 		}
 	} else {
-		*diffp = pull
+		o.set(diffp, pull)
 	}
 	o.done = false
 }
