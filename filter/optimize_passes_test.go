@@ -53,10 +53,10 @@ func TestLibpcapPasses(t *testing.T) {
 // "x & 0xffffffff = 0" into a test that never holds, so does weir.
 func TestLibpcapOptimizerErrors(t *testing.T) {
 	for expr, want := range map[string]string{
-		"len / (1 - 1) = 0":            "division by zero",
-		"len % (2 - 2) = 0":            "modulus by zero",
-		"ether[0:4] & 0xffffffff = 0":  "expression rejects all packets",
-		"ip and ip6":                   "expression rejects all packets",
+		"len / (1 - 1) = 0":           "division by zero",
+		"len % (2 - 2) = 0":           "modulus by zero",
+		"ether[0:4] & 0xffffffff = 0": "expression rejects all packets",
+		"ip and ip6":                  "expression rejects all packets",
 	} {
 		_, err := Compile(expr, Config{LinkType: pcap.LinkTypeEthernet, Optimize: true})
 		if err == nil || !strings.Contains(err.Error(), want) {
