@@ -1,15 +1,15 @@
 package filter
 
-import "math/bits"
-
-// domTree is a dominator tree over dense ids (blocks, or edges) with
-// binary-lifting ancestor tables: nearest common ancestors and "is an
-// ancestor" queries cost O(log n), where libpcap's n x n bit sets cost
-// O(n) per block and O(n²) in all.
+// domTree is a dominator tree over dense ids (blocks, or edges). Each
+// node keeps its parent and one jump pointer to a farther ancestor (the
+// skew-binary scheme), so that ancestor and nearest-common-ancestor
+// queries cost O(log n) with O(1) memory per node, where libpcap's n x n
+// bit sets cost O(n) per block and O(n²) in all.
 type domTree struct {
-	depth     []int32   // -1: not in the tree
-	up        [][]int32 // up[j][v]: the 2^j-th ancestor of v, or -1
-	tin, tout []int32   // preorder interval of each node, once numbered
+	depth     []int32 // -1: not in the tree
+	parent    []int32 // -1 for a root
+	jump      []int32 // an ancestor; the root for a root
+	tin, tout []int32 // preorder interval of each node, once numbered
 
 	tinBuf, toutBuf, first, next []int32
 }
@@ -17,11 +17,10 @@ type domTree struct {
 // reset empties the tree for n nodes, keeping its memory.
 func (t *domTree) reset(n int) {
 	t.depth = resize(t.depth, n)
+	t.parent = resize(t.parent, n)
+	t.jump = resize(t.jump, n)
 	for i := range t.depth {
 		t.depth[i] = -1
-	}
-	if len(t.up) == 0 || len(t.up[0]) != n {
-		t.up = [][]int32{make([]int32, n)}
 	}
 	t.tin, t.tout = nil, nil
 }
@@ -31,33 +30,28 @@ func (t *domTree) in(v int) bool { return t.depth[v] >= 0 }
 // add puts v in the tree under parent (-1 for a root). Parents must be
 // added before their children.
 func (t *domTree) add(v, parent int) {
-	t.up[0][v] = int32(parent)
-	d := int32(0)
-	if parent >= 0 {
-		d = t.depth[parent] + 1
+	t.parent[v] = int32(parent)
+	if parent < 0 {
+		t.depth[v], t.jump[v] = 0, int32(v)
+		return
 	}
-	t.depth[v] = d
-	for len(t.up) < bits.Len32(uint32(d)) {
-		level := make([]int32, len(t.depth))
-		for i := range level {
-			level[i] = -1
-		}
-		t.up = append(t.up, level)
-	}
-	for j := 1; j < len(t.up); j++ {
-		mid := t.up[j-1][v]
-		if mid < 0 {
-			t.up[j][v] = -1
-		} else {
-			t.up[j][v] = t.up[j-1][mid]
-		}
+	t.depth[v] = t.depth[parent] + 1
+	j := t.jump[parent]
+	if jj := t.jump[j]; t.depth[parent]-t.depth[j] == t.depth[j]-t.depth[jj] {
+		t.jump[v] = jj
+	} else {
+		t.jump[v] = int32(parent)
 	}
 }
 
 // ancestor returns the ancestor of v at depth d (d <= depth of v).
 func (t *domTree) ancestor(v int, d int32) int {
-	for diff := t.depth[v] - d; diff > 0; diff &= diff - 1 {
-		v = int(t.up[bits.TrailingZeros32(uint32(diff))][v])
+	for t.depth[v] > d {
+		if j := t.jump[v]; t.depth[j] >= d {
+			v = int(j)
+		} else {
+			v = int(t.parent[v])
+		}
 	}
 	return v
 }
@@ -73,15 +67,18 @@ func (t *domTree) lca(a, b int) int {
 	} else {
 		b = t.ancestor(b, t.depth[a])
 	}
-	if a == b {
-		return a
-	}
-	for j := len(t.up) - 1; j >= 0; j-- {
-		if t.up[j][a] != t.up[j][b] {
-			a, b = int(t.up[j][a]), int(t.up[j][b])
+	// At equal depths the jump pointers have equal lengths.
+	for a != b {
+		if ja, jb := t.jump[a], t.jump[b]; ja != jb && int(ja) != a {
+			a, b = int(ja), int(jb)
+			continue
+		}
+		a, b = int(t.parent[a]), int(t.parent[b])
+		if a < 0 || b < 0 {
+			return -1 // two roots
 		}
 	}
-	return int(t.up[0][a])
+	return a
 }
 
 // isAncestor tells whether a is b or one of its ancestors.
@@ -109,7 +106,7 @@ func (t *domTree) number() {
 		if !t.in(v) {
 			continue
 		}
-		if p := t.up[0][v]; p >= 0 {
+		if p := t.parent[v]; p >= 0 {
 			next[v], first[p] = first[p], int32(v)
 		} else {
 			stack = append(stack, int32(v))

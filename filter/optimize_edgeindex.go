@@ -10,23 +10,27 @@ import "sort"
 // by what they tested, and within a group the dominators of an edge are a
 // chain in the edge dominator tree, found from the tree's preorder
 // intervals.
+//
+// There are two kinds of groups: plain ones, by jump, value, operand and
+// direction; and, for equality tests that held, one per value alone
+// (anyOperand), since "A == k" decides every other "A == k2" as false.
 type decidingIndex struct {
 	tin, tout []int32 // preorder interval of each edge in the dominator tree
 	order     []int32 // edges in preorder
-	groups    map[edgeTest][]int32
-	// Nearest dominating edge of the same group, or -1; an edge is in one
-	// plain group [0] and may be in one anyOperand group [1].
-	groupUp [2][]int32
-	// Lowest id among an edge and its dominators in the group; in the
-	// anyOperand groups also the lowest whose operand differs from that
-	// one's, since those with the lowest's operand decide differently.
-	best, best2 [2][]int32 // [0] plain groups, [1] anyOperand groups
+	ids       map[edgeTest]int32
+	// Per kind of group ([0] plain, [1] anyOperand): each edge's group
+	// (-1: none), the groups' members in preorder (start[g] to start[g+1]
+	// in members), the nearest dominating edge of the same group, the
+	// lowest id among an edge and those dominators, and the lowest whose
+	// operand differs from that one's.
+	group, start, members, groupUp [2][]int32
+	best, best2                    [2][]int32
+
+	first, next, stack []int32
 }
 
 // edgeTest is what taking an edge tells: the source's jump, the value it
-// tested, its operand, and which way it went. Equality tests that held
-// also form a group per value alone (anyOperand), because they decide
-// every other equality test of that value.
+// tested, its operand, and which way it went.
 type edgeTest struct {
 	code       int32
 	aval, oval uint32
@@ -37,106 +41,37 @@ type edgeTest struct {
 // build indexes the edges of the blocks listed in levels, from the edge
 // dominator tree t and the value numbers of the current pass.
 func (x *decidingIndex) build(t *domTree, levels [][]*oblock, all []*oedge) {
-	nEdges := len(all)
-	x.tin = resize(x.tin, nEdges)
-	x.tout = resize(x.tout, nEdges)
-	for i := range x.tin {
-		x.tin[i], x.tout[i] = -1, -1
+	x.preorder(t, levels, len(all))
+	if x.ids == nil {
+		x.ids = map[edgeTest]int32{}
 	}
-	for k := range x.best {
-		x.groupUp[k] = resize(x.groupUp[k], nEdges)
-		for i := range x.groupUp[k] {
-			x.groupUp[k][i] = -1
+	clear(x.ids)
+	for k := range x.group {
+		x.group[k] = fill(x.group[k], len(all), -1)
+		x.start[k] = x.start[k][:0]
+	}
+	for _, id := range x.order {
+		e := all[id]
+		code, sense := e.code, true
+		if code < 0 {
+			code, sense = -code, false
 		}
-		x.best[k] = resize(x.best[k], nEdges)
-		x.best2[k] = resize(x.best2[k], nEdges)
-	}
-	// Children lists, then an iterative preorder walk.
-	first := make([]int32, nEdges)
-	next := make([]int32, nEdges)
-	for i := range first {
-		first[i], next[i] = -1, -1
-	}
-	var roots []int32
-	for _, l := range levels {
-		for _, b := range l {
-			if b.isLeaf() {
-				continue
-			}
-			for _, e := range [2]*oedge{&b.et, &b.ef} {
-				if p := t.up[0][e.id]; p < 0 {
-					roots = append(roots, int32(e.id))
-				} else {
-					next[e.id] = first[p]
-					first[p] = int32(e.id)
-				}
-			}
+		x.group[0][id] = x.groupID(0, edgeTest{code: code, aval: e.pred.val[atomA], oval: e.pred.oval, sense: sense})
+		if sense && code == opJeqKC {
+			x.group[1][id] = x.groupID(1, edgeTest{code: code, aval: e.pred.val[atomA], sense: true, anyOperand: true})
 		}
 	}
-	clock := int32(0)
-	var stack []int32
-	x.order = x.order[:0]
-	for _, r := range roots {
-		stack = append(stack[:0], r)
-		for len(stack) > 0 {
-			v := stack[len(stack)-1]
-			if x.tin[v] < 0 {
-				x.tin[v] = clock
-				clock++
-				x.order = append(x.order, v)
-				for c := first[v]; c >= 0; c = next[c] {
-					stack = append(stack, c)
-				}
-				continue
-			}
-			stack = stack[:len(stack)-1]
-			if x.tout[v] < 0 {
-				x.tout[v] = clock
-			}
-		}
+	for k := range x.group {
+		x.fillGroups(k, t, all)
 	}
-	if x.groups == nil {
-		x.groups = map[edgeTest][]int32{}
+}
+
+func fill(s []int32, n int, v int32) []int32 {
+	s = resize(s, n)
+	for i := range s {
+		s[i] = v
 	}
-	clear(x.groups)
-	for _, id := range x.order { // in preorder, so groups come sorted
-		for _, g := range testsOf(all[id]) {
-			x.groups[g] = append(x.groups[g], id)
-		}
-	}
-	for g, members := range x.groups {
-		k := 0
-		if g.anyOperand {
-			k = 1
-		}
-		best, best2, groupUp := x.best[k], x.best2[k], x.groupUp[k]
-		for _, m := range members {
-			if p := t.up[0][m]; p >= 0 {
-				groupUp[m] = x.nearest(members, groupUp, p)
-			}
-			b1, b2 := m, int32(-1)
-			if up := groupUp[m]; up >= 0 {
-				u1, u2 := best[up], best2[up]
-				oval := func(id int32) uint32 { return all[id].pred.oval }
-				// Merge {m} with the ancestors' two: keep the lowest, then
-				// the lowest with another operand.
-				cands := [3]int32{m, u1, u2}
-				b1 = -1
-				for _, c := range cands {
-					if c >= 0 && (b1 < 0 || c < b1) {
-						b1 = c
-					}
-				}
-				for _, c := range cands {
-					if c >= 0 && oval(c) != oval(b1) && (b2 < 0 || c < b2) {
-						b2 = c
-					}
-				}
-			}
-			best[m], best2[m] = b1, b2
-		}
-		x.groups[g] = members
-	}
+	return s
 }
 
 func resize(s []int32, n int) []int32 {
@@ -146,44 +81,134 @@ func resize(s []int32, n int) []int32 {
 	return s[:n]
 }
 
-// testsOf lists the groups an edge belongs to.
-func testsOf(e *oedge) []edgeTest {
-	code, sense := e.code, true
-	if code < 0 {
-		code, sense = -code, false
+// groupID numbers groups as they are met; start temporarily counts their
+// members.
+func (x *decidingIndex) groupID(k int, g edgeTest) int32 {
+	id, ok := x.ids[g]
+	if !ok {
+		id = int32(len(x.start[k]))
+		x.ids[g] = id
+		x.start[k] = append(x.start[k], 0)
 	}
-	g := []edgeTest{{code: code, aval: e.pred.val[atomA], oval: e.pred.oval, sense: sense}}
-	if sense && code == opJeqKC {
-		g = append(g, edgeTest{code: code, aval: e.pred.val[atomA], sense: true, anyOperand: true})
-	}
-	return g
+	x.start[k][id]++
+	return id
 }
 
-// nearest returns the member of a group (sorted by preorder) that is v or
-// its nearest ancestor, or -1. The member entered last before v is either
+// preorder numbers the edges of the dominator tree in preorder.
+func (x *decidingIndex) preorder(t *domTree, levels [][]*oblock, nEdges int) {
+	x.tin = fill(x.tin, nEdges, -1)
+	x.tout = fill(x.tout, nEdges, -1)
+	x.first = fill(x.first, nEdges, -1)
+	x.next = fill(x.next, nEdges, -1)
+	x.stack = x.stack[:0]
+	for l := len(levels) - 1; l > 0; l-- {
+		for i := len(levels[l]) - 1; i >= 0; i-- {
+			b := levels[l][i]
+			for _, e := range [2]*oedge{&b.ef, &b.et} {
+				if p := t.parent[e.id]; p < 0 {
+					x.stack = append(x.stack, int32(e.id))
+				} else {
+					x.next[e.id], x.first[p] = x.first[p], int32(e.id)
+				}
+			}
+		}
+	}
+	x.order = x.order[:0]
+	clock := int32(0)
+	for len(x.stack) > 0 {
+		v := x.stack[len(x.stack)-1]
+		if x.tin[v] < 0 {
+			x.tin[v] = clock
+			clock++
+			x.order = append(x.order, v)
+			for c := x.first[v]; c >= 0; c = x.next[c] {
+				x.stack = append(x.stack, c)
+			}
+			continue
+		}
+		x.stack = x.stack[:len(x.stack)-1]
+		x.tout[v] = clock
+	}
+}
+
+// fillGroups lays out the members of kind k's groups in preorder and
+// computes their chains and lowest ids.
+func (x *decidingIndex) fillGroups(k int, t *domTree, all []*oedge) {
+	start := x.start[k]
+	sum := int32(0)
+	for g, n := range start {
+		start[g] = sum
+		sum += n
+	}
+	start = append(start, sum)
+	x.start[k] = start
+	members := resize(x.members[k], int(sum))
+	x.members[k] = members
+	pos := append([]int32(nil), start[:len(start)-1]...)
+	group := x.group[k]
+	for _, id := range x.order {
+		if g := group[id]; g >= 0 {
+			members[pos[g]] = id
+			pos[g]++
+		}
+	}
+	x.groupUp[k] = fill(x.groupUp[k], len(all), -1)
+	x.best[k] = resize(x.best[k], len(all))
+	x.best2[k] = resize(x.best2[k], len(all))
+	groupUp, best, best2 := x.groupUp[k], x.best[k], x.best2[k]
+	oval := func(id int32) uint32 { return all[id].pred.oval }
+	for _, m := range members { // ancestors before descendants
+		if p := t.parent[m]; p >= 0 {
+			groupUp[m] = x.nearest(k, group[m], p)
+		}
+		b1, b2 := m, int32(-1)
+		if up := groupUp[m]; up >= 0 {
+			// Merge {m} with the ancestors' two: the lowest, then the
+			// lowest with another operand.
+			cands := [3]int32{m, best[up], best2[up]}
+			b1 = -1
+			for _, c := range cands {
+				if c >= 0 && (b1 < 0 || c < b1) {
+					b1 = c
+				}
+			}
+			for _, c := range cands {
+				if c >= 0 && oval(c) != oval(b1) && (b2 < 0 || c < b2) {
+					b2 = c
+				}
+			}
+		}
+		best[m], best2[m] = b1, b2
+	}
+}
+
+// nearest returns the member of group g (of kind k) that is v or its
+// nearest ancestor, or -1. The member entered last before v is either
 // v's ancestor or below a common ancestor; climbing the group from it
 // reaches the answer, and group chains are short because libpcap's
 // threading removes repeated tests.
-func (x *decidingIndex) nearest(members, groupUp []int32, v int32) int32 {
+func (x *decidingIndex) nearest(k int, g, v int32) int32 {
+	members := x.members[k][x.start[k][g]:x.start[k][g+1]]
 	i := sort.Search(len(members), func(i int) bool { return x.tin[members[i]] > x.tin[v] }) - 1
 	if i < 0 {
 		return -1
 	}
 	s := members[i]
 	for s >= 0 && !(x.tin[s] <= x.tin[v] && x.tin[v] < x.tout[s]) {
-		s = groupUp[s]
+		s = x.groupUp[k][s]
 	}
 	return s
 }
 
 // firstTarget returns where ep should go instead of its successor's test,
 // as the lowest-numbered dominating edge that decides that test and
-// whose move feeds the same values on: nil if there is none. Within a
-// group every edge decides the test the same way, so only the lowest
-// counts.
+// whose move feeds the same values on: nil if there is none. The groups
+// to look in are those of the successor's own edges, which record the
+// same test; within a group every edge decides it the same way, so only
+// the lowest counts.
 func (x *decidingIndex) firstTarget(ep *oedge, edges []*oedge) *oblock {
 	child := ep.succ
-	if child.isLeaf() {
+	if child.isLeaf() || x.tin[child.et.id] < 0 {
 		return nil
 	}
 	v := int32(ep.id)
@@ -194,30 +219,23 @@ func (x *decidingIndex) firstTarget(ep *oedge, edges []*oedge) *oblock {
 			bestID, best = id, target
 		}
 	}
-	lowest := func(g edgeTest) (int32, int32) {
-		members := x.groups[g]
-		if len(members) == 0 {
+	lowest := func(k int, g int32) (int32, int32) {
+		if g < 0 {
 			return -1, -1
 		}
-		k := 0
-		if g.anyOperand {
-			k = 1
-		}
-		s := x.nearest(members, x.groupUp[k], v)
+		s := x.nearest(k, g, v)
 		if s < 0 {
 			return -1, -1
 		}
 		return x.best[k][s], x.best2[k][s]
 	}
-	g := edgeTest{code: child.s.code, aval: child.val[atomA], oval: child.oval, sense: true}
-	id, _ := lowest(g)
+	id, _ := lowest(0, x.group[0][child.et.id])
 	consider(id, child.jt())
-	g.sense = false
-	id, _ = lowest(g)
+	id, _ = lowest(0, x.group[0][child.ef.id])
 	consider(id, child.jf())
-	if child.s.code == opJeqKC {
+	if g := x.group[1][child.et.id]; g >= 0 {
 		// A held equality with another constant decides "false".
-		id1, id2 := lowest(edgeTest{code: child.s.code, aval: child.val[atomA], sense: true, anyOperand: true})
+		id1, id2 := lowest(1, g)
 		if id1 >= 0 && edges[id1].pred.oval == child.oval {
 			id1 = id2
 		}

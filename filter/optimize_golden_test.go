@@ -2,10 +2,14 @@ package filter
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/weircap/weir/internal/testutil"
 	"github.com/weircap/weir/pcap"
 )
 
@@ -135,4 +139,32 @@ func libpcapOptimized(expr string, lt pcap.LinkType) (Program, error) {
 		return nil, err
 	}
 	return assemble(entry)
+}
+
+// TestOptimizeLongChainMatchesTcpdump: on a chain long enough for
+// libpcap's pullups to sort hundreds of tests and for its layout to need
+// trampolines, the passes reproducing libpcap's give tcpdump's program.
+// WEIR_LONG_CHAIN=n tries n hosts instead of 150.
+func TestOptimizeLongChainMatchesTcpdump(t *testing.T) {
+	tcpdump := testutil.RequireTool(t, "tcpdump", "tcpdump")
+	n := 150
+	if v := os.Getenv("WEIR_LONG_CHAIN"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	expr := hostsExpr(n)
+	out, err := exec.Command(tcpdump, "-dd", "-y", "EN10MB", "--", expr).Output()
+	if err != nil {
+		t.Fatalf("tcpdump: %v", err)
+	}
+	want, err := parseDumpC(string(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := libpcapOptimized(expr, pcap.LinkTypeEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%d hosts: weir and tcpdump differ:\n%s", n, lineDiff(Dump(want, DumpAssembly), Dump(got, DumpAssembly)))
+	}
 }
