@@ -41,12 +41,20 @@ var errRejectsAll = errors.New("expression rejects all packets")
 //   - hoists repeated tests in "or" and "and" chains (pullup);
 //
 // then merges identical blocks (internBlocks) and skips entry tests whose
-// branches meet (optRoot).
+// branches meet (optRoot). weir's passes are listed in shortenPasses; the
+// layout (layoutBlocks) comes after.
 func optimize(root *block, shorten bool) (result *block, err error) {
+	return optimizeWith(root, shorten, false)
+}
+
+// optimizeWith is optimize, with libpcap's own search for branch moves
+// when reference is set.
+func optimizeWith(root *block, shorten, reference bool) (result *block, err error) {
 	o, ok := newOptimizer(root)
 	if !ok {
 		return root, nil
 	}
+	o.reference = reference
 	defer o.recoverError(&result, &err)
 	o.libpcap()
 	if r := o.root; r.isLeaf() && r.s.code == int32(ClassRet|SrcK) && r.s.k == 0 {
@@ -119,6 +127,10 @@ type optimizer struct {
 
 	done          bool // nothing changed in this pass
 	nonBranchMove bool // something other than a branch move changed
+
+	// reference makes branch moves search as libpcap does, scanning every
+	// dominator and chain block; tests compare it with the fast search.
+	reference bool
 }
 
 // newOptimizer copies the graph; it reports false for graphs libpcap's
@@ -149,9 +161,11 @@ func (o *optimizer) loop(doStmts bool) {
 		o.done = true
 		o.nonBranchMove = false
 		o.levels = findLevels(o.root, len(o.blocks))
-		findDominators(&o.doms, o.root, o.levels, len(o.blocks))
 		findUD(o.levels)
-		findEdgeDominators(&o.edoms, o.root, o.levels, len(o.blocks))
+		if !doStmts { // only branch moves need dominators
+			findDominators(&o.doms, o.root, o.levels, len(o.blocks))
+			findEdgeDominators(&o.edoms, o.root, o.levels, len(o.blocks))
+		}
 		o.pass(doStmts)
 		if o.done {
 			return
@@ -176,7 +190,9 @@ func (o *optimizer) pass(doStmts bool) {
 	if doStmts {
 		return
 	}
-	o.deciding.build(&o.edoms, o.levels, o.edges)
+	if !o.reference {
+		o.deciding.build(&o.edoms, o.levels, o.edges)
+	}
 	for level := 1; level < len(o.levels); level++ {
 		for _, b := range o.levels[level] {
 			o.threadEdge(&b.et)

@@ -1,5 +1,7 @@
 package filter
 
+import "slices"
+
 // useConflict tells whether moving an edge from b's exit to succ would
 // feed succ's successors different values: some atom live after succ has
 // another value number there than after b (libpcap's use_conflict).
@@ -58,7 +60,12 @@ func (o *optimizer) threadEdge(ep *oedge) {
 		ep.succ = ep.succ.jt()
 	}
 	for {
-		target := o.deciding.firstTarget(ep, o.edges)
+		var target *oblock
+		if o.reference {
+			target = o.scanDominators(ep)
+		} else {
+			target = o.deciding.firstTarget(ep, o.edges)
+		}
 		if target == nil {
 			return
 		}
@@ -68,6 +75,22 @@ func (o *optimizer) threadEdge(ep *oedge) {
 			return
 		}
 	}
+}
+
+// scanDominators is libpcap's own search: every edge dominating ep, in id
+// order, until one decides ep's successor's test.
+func (o *optimizer) scanDominators(ep *oedge) *oblock {
+	var doms []int
+	for e := ep.id; e >= 0; e = int(o.edoms.parent[e]) {
+		doms = append(doms, e)
+	}
+	slices.Sort(doms)
+	for _, k := range doms {
+		if target := foldEdge(ep.succ, o.edges[k]); target != nil && !useConflict(ep.pred, target) {
+			return target
+		}
+	}
+	return nil
 }
 
 // orPullup and andPullup move a test up a chain of tests that share an
@@ -129,7 +152,7 @@ func (o *optimizer) pullup(b *oblock, runs *segments) {
 		if d.val[atomA] != val {
 			break
 		}
-		diffp = slot{runs.find(d), runs.onTrue}
+		diffp = slot{o.runEnd(runs, d), runs.onTrue}
 		atTop = false
 	}
 	samep := slot{diffp.get(), runs.onTrue}
@@ -141,7 +164,7 @@ func (o *optimizer) pullup(b *oblock, runs *segments) {
 		if s.val[atomA] == val {
 			break
 		}
-		samep = slot{runs.find(s), runs.onTrue}
+		samep = slot{o.runEnd(runs, s), runs.onTrue}
 	}
 	pull := samep.get()
 	pullNext := slot{pull, runs.onTrue}
@@ -155,4 +178,13 @@ func (o *optimizer) pullup(b *oblock, runs *segments) {
 		o.set(diffp, pull)
 	}
 	o.done = false
+}
+
+// runEnd is the last block of d's run, or d itself when walking block by
+// block as libpcap does.
+func (o *optimizer) runEnd(runs *segments, d *oblock) *oblock {
+	if o.reference {
+		return d
+	}
+	return runs.find(d)
 }

@@ -283,3 +283,57 @@ func TestKernelLimit(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestFastSearchesMatchLibpcaps: the index over dominating edges and the
+// run segments of pullup walks give the graph libpcap's scans give, on
+// every golden expression, on random ones and on long chains.
+func TestFastSearchesMatchLibpcaps(t *testing.T) {
+	var cases []struct {
+		expr string
+		lt   pcap.LinkType
+	}
+	add := func(expr string, lt pcap.LinkType) {
+		cases = append(cases, struct {
+			expr string
+			lt   pcap.LinkType
+		}{expr, lt})
+	}
+	for _, e := range readDumpGolden(t) {
+		if lt, ok := pcap.LinkTypeByName(e.linkType); ok && e.optimized {
+			add(e.expr, lt)
+		}
+	}
+	rng := rand.New(rand.NewSource(7))
+	for i := 0; i < 300; i++ {
+		shape := make([]byte, 48)
+		rng.Read(shape)
+		add(randExpr(&byteSource{data: shape}, 4), pcap.LinkTypeEthernet)
+	}
+	add(hostsExpr(120), pcap.LinkTypeEthernet)
+	add("tcp and ("+hostsExpr(40)+")", pcap.LinkTypeLinuxSLL)
+	compared := 0
+	for _, c := range cases {
+		fast, errFast := genGraph(c.expr, c.lt)
+		ref, errRef := genGraph(c.expr, c.lt)
+		if errFast != nil || errRef != nil {
+			continue
+		}
+		fast, errFast = optimizeWith(fast, true, false)
+		ref, errRef = optimizeWith(ref, true, true)
+		if (errFast == nil) != (errRef == nil) {
+			t.Fatalf("%s %q: fast %v, libpcap's search %v", c.lt, c.expr, errFast, errRef)
+		}
+		if errFast != nil {
+			continue
+		}
+		pf, _ := assemble(fast)
+		pr, _ := assemble(ref)
+		if !slices.Equal(pf, pr) {
+			t.Fatalf("%s %q:\nfast:\n%s\nlibpcap's search:\n%s", c.lt, c.expr, Dump(pf, DumpAssembly), Dump(pr, DumpAssembly))
+		}
+		compared++
+	}
+	if compared < 600 {
+		t.Fatalf("only %d expressions compared", compared)
+	}
+}
