@@ -44,21 +44,7 @@ func planTrampolines(order []*block) (size, long int) {
 	for _, b := range order {
 		b.longJT, b.longJF = false, false
 		if !b.isReturn() {
-			for {
-				extra := 0
-				if b.longJT {
-					extra++
-				}
-				if b.longJF {
-					extra++
-				}
-				jt := dist+extra-end[b.jt] >= maxBranch+1
-				jf := dist+extra-end[b.jf] >= maxBranch+1
-				if jt == b.longJT && jf == b.longJF {
-					break
-				}
-				b.longJT, b.longJF = jt || b.longJT, jf || b.longJF
-			}
+			b.longJT, b.longJF = farBranches(dist, b.jt, b.jf, end)
 			if b.longJT {
 				long++
 			}
@@ -70,6 +56,27 @@ func planTrampolines(order []*block) (size, long int) {
 		end[b] = dist
 	}
 	return dist, long
+}
+
+// farBranches tells which branches of a jump need a trampoline when dist
+// instructions follow its block: a trampoline placed after the jump
+// lengthens the other branch too.
+func farBranches(dist int, jt, jf *block, end map[*block]int) (longJT, longJF bool) {
+	for {
+		extra := 0
+		if longJT {
+			extra++
+		}
+		if longJF {
+			extra++
+		}
+		t := longJT || dist+extra-end[jt] > maxBranch
+		f := longJF || dist+extra-end[jf] > maxBranch
+		if t == longJT && f == longJF {
+			return longJT, longJF
+		}
+		longJT, longJF = t, f
+	}
 }
 
 // placeReturnCopies builds a new order in which every branch to a return
@@ -99,36 +106,35 @@ func placeReturnCopies(root *block, order []*block) (placed []*block, undo func(
 		}
 		targets := [2]*block{b.jt, b.jf}
 		var copies []*block
-		for changed := true; changed; {
-			changed = false
-			after := dist + len(copies)
-			extra := 0
-			for _, t := range targets {
-				if !t.isReturn() && after-end[t] >= maxBranch+1 {
-					extra++
-				}
+		for {
+			after := dist + len(copies) // copies go right after b
+			lt, lf := farBranches(after, targets[0], targets[1], end)
+			i := -1
+			if lt && targets[0].isReturn() && len(targets[0].stmts) == 0 {
+				i = 0
+			} else if lf && targets[1].isReturn() && len(targets[1].stmts) == 0 {
+				i = 1
 			}
-			for i, t := range targets {
-				if !t.isReturn() || len(t.stmts) != 0 || after+extra-end[t] < maxBranch+1 {
-					continue
+			if i < 0 {
+				b.longJT, b.longJF = lt, lf
+				break
+			}
+			t := targets[i]
+			c := nearest[t.jump]
+			if c == t || after+2-end[c] > maxBranch {
+				c = &block{jump: t.jump}
+				copies = append(copies, c)
+				end[c] = dist + len(copies)
+				nearest[c.jump] = c
+			}
+			for j := range targets {
+				if targets[j] == t {
+					targets[j] = c
 				}
-				if c := nearest[t.jump]; c != t && after+extra-end[c] < maxBranch+1 {
-					targets[i] = c
-				} else {
-					c := &block{jump: t.jump}
-					copies = append(copies, c)
-					end[c] = dist + len(copies)
-					targets[i] = c
-					if targets[1-i] == t {
-						targets[1-i] = c
-					}
-				}
-				changed = true
 			}
 		}
 		for _, c := range copies {
 			emit(c) // at the end planned for it
-			nearest[c.jump] = c
 		}
 		if targets[0] != b.jt || targets[1] != b.jf {
 			moves = append(moves, move{b, b.jt, b.jf})
