@@ -118,6 +118,7 @@ type optimizer struct {
 	blocks   []*oblock // by id
 	edges    []*oedge  // by id
 	levels   [][]*oblock
+	levelBuf levelBuf
 	values   valueTable
 	doms     domTree // block dominators at the start of the pass
 	edoms    domTree // edge dominators at the start of the pass
@@ -127,6 +128,11 @@ type optimizer struct {
 
 	done          bool // nothing changed in this pass
 	nonBranchMove bool // something other than a branch move changed
+
+	// allOnesJset records that libpcap's peephole took "jset #0xffffffff"
+	// as always holding, a libpcap bug weir keeps; tests use it to tell
+	// that difference from unoptimized programs from others.
+	allOnesJset bool
 
 	// reference makes branch moves search as libpcap does, scanning every
 	// dominator and chain block; tests compare it with the fast search.
@@ -160,7 +166,7 @@ func (o *optimizer) loop(doStmts bool) {
 	for {
 		o.done = true
 		o.nonBranchMove = false
-		o.levels = findLevels(o.root, len(o.blocks))
+		o.levels = findLevels(o.root, len(o.blocks), &o.levelBuf)
 		findUD(o.levels)
 		if !doStmts { // only branch moves need dominators
 			findDominators(&o.doms, o.root, o.levels, len(o.blocks))

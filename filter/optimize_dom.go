@@ -11,7 +11,7 @@ type domTree struct {
 	jump      []int32 // an ancestor; the root for a root
 	tin, tout []int32 // preorder interval of each node, once numbered
 
-	tinBuf, toutBuf, first, next []int32
+	tinBuf, toutBuf, first, next, scratch []int32
 }
 
 // reset empties the tree for n nodes, keeping its memory.
@@ -138,7 +138,8 @@ func (t *domTree) number() {
 // dominator of its predecessors, which the level order visits first.
 func findDominators(t *domTree, root *oblock, levels [][]*oblock, nBlocks int) {
 	t.reset(nBlocks)
-	idom := make([]int, nBlocks)
+	t.scratch = resize(t.scratch, nBlocks)
+	idom := t.scratch
 	for i := range idom {
 		idom[i] = -2 // no predecessor seen yet
 	}
@@ -147,16 +148,16 @@ func findDominators(t *domTree, root *oblock, levels [][]*oblock, nBlocks int) {
 			if b == root {
 				t.add(b.id, -1)
 			} else {
-				t.add(b.id, idom[b.id])
+				t.add(b.id, int(idom[b.id]))
 			}
 			if b.isLeaf() {
 				continue
 			}
 			for _, c := range [2]*oblock{b.jt(), b.jf()} {
 				if idom[c.id] == -2 {
-					idom[c.id] = b.id
+					idom[c.id] = int32(b.id)
 				} else {
-					idom[c.id] = t.lca(idom[c.id], b.id)
+					idom[c.id] = int32(t.lca(int(idom[c.id]), b.id))
 				}
 			}
 		}
@@ -179,13 +180,14 @@ func (t *domTree) dominates(b, d *oblock) bool {
 // common ancestor of the block's in-edges.
 func findEdgeDominators(t *domTree, root *oblock, levels [][]*oblock, nBlocks int) {
 	t.reset(2 * nBlocks)
-	parent := make([]int, nBlocks)
+	t.scratch = resize(t.scratch, nBlocks)
+	parent := t.scratch
 	for i := range parent {
 		parent[i] = -2
 	}
 	for level := len(levels) - 1; level > 0; level-- {
 		for _, b := range levels[level] {
-			p := parent[b.id]
+			p := int(parent[b.id])
 			if b == root {
 				p = -1
 			}
@@ -194,9 +196,9 @@ func findEdgeDominators(t *domTree, root *oblock, levels [][]*oblock, nBlocks in
 			for _, e := range [2]*oedge{&b.et, &b.ef} {
 				c := e.succ
 				if parent[c.id] == -2 {
-					parent[c.id] = e.id
+					parent[c.id] = int32(e.id)
 				} else {
-					parent[c.id] = t.lca(parent[c.id], e.id)
+					parent[c.id] = int32(t.lca(int(parent[c.id]), e.id))
 				}
 			}
 		}

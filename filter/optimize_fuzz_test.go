@@ -11,7 +11,8 @@ import (
 // FuzzOptimize compiles random expressions of the filter language three
 // ways (unoptimized, with the passes that reproduce libpcap's optimizer,
 // with all passes) and runs them on a random packet:
-//   - padded so that no load can fall off its end, all three agree;
+//   - padded so that no load can fall off its end, all three agree (but
+//     for libpcap's "& 0xffffffff" bug, which the optimizers reproduce);
 //   - cut at every length, the libpcap passes and all passes agree, since
 //     weir's own passes keep every load;
 //   - the optimized programs validate and are never longer than the
@@ -66,6 +67,9 @@ func checkOptimizer(t *testing.T, expr string, lt pcap.LinkType, packet []byte) 
 	copy(padded, packet)
 	wire := max(len(packet), 1)
 	u, l, o := Run(unopt, padded, wire), Run(libpcap, padded, wire), Run(opt, padded, wire)
+	if u != l && hitsAllOnesJset(expr, lt) {
+		u = l // libpcap 1.10.3 makes "x & 0xffffffff" tests always hold; so does weir
+	}
 	if u != l || u != o {
 		t.Fatalf("%s %q on a padded packet: unoptimized %d, libpcap's passes %d, all passes %d\nlibpcap's passes:\n%s\nall passes:\n%s",
 			lt, expr, u, l, o, Dump(libpcap, DumpAssembly), Dump(opt, DumpAssembly))
@@ -73,6 +77,22 @@ func checkOptimizer(t *testing.T, expr string, lt pcap.LinkType, packet []byte) 
 	if msg := sameVerdicts(libpcap, opt, []testPacket{{data: packet, wireLen: wire}}); msg != "" {
 		t.Fatalf("%s %q: %s\nlibpcap's passes:\n%s\nall passes:\n%s", lt, expr, msg, Dump(libpcap, DumpAssembly), Dump(opt, DumpAssembly))
 	}
+}
+
+// hitsAllOnesJset tells whether optimizing expr takes "jset #0xffffffff"
+// as always holding, as libpcap 1.10.3 does.
+func hitsAllOnesJset(expr string, lt pcap.LinkType) bool {
+	entry, err := genGraph(expr, lt)
+	if err != nil {
+		return false
+	}
+	o, ok := newOptimizer(entry)
+	if !ok {
+		return false
+	}
+	defer func() { _ = recover() }()
+	o.libpcap()
+	return o.allOnesJset
 }
 
 // byteSource turns fuzz input into choices; past its end it repeats a

@@ -125,19 +125,33 @@ func toIR(root *oblock) *block {
 	return root.orig
 }
 
+// levelBuf holds the level lists of a pass, reused from pass to pass.
+type levelBuf struct {
+	seen   []uint32 // pass stamp of each visited block
+	stamp  uint32
+	post   []*oblock // post-order walk
+	flat   []*oblock // blocks grouped by level
+	count  []int
+	levels [][]*oblock
+}
+
 // findLevels assigns every block reachable from root its level (0 for
 // returns, one more than its deeper child otherwise) and lists the blocks
 // of each level in the order libpcap's find_levels links them: the reverse
 // of a post-order walk that takes the true branch first.
-func findLevels(root *oblock, nBlocks int) [][]*oblock {
-	seen := make([]bool, nBlocks)
-	var levels [][]*oblock
+func findLevels(root *oblock, nBlocks int, buf *levelBuf) [][]*oblock {
+	if len(buf.seen) < nBlocks {
+		buf.seen = make([]uint32, nBlocks)
+	}
+	buf.stamp++
+	buf.post = buf.post[:0]
+	top := 0
 	var visit func(b *oblock)
 	visit = func(b *oblock) {
-		if seen[b.id] {
+		if buf.seen[b.id] == buf.stamp {
 			return
 		}
-		seen[b.id] = true
+		buf.seen[b.id] = buf.stamp
 		level := 0
 		if !b.isLeaf() {
 			visit(b.jt())
@@ -145,18 +159,35 @@ func findLevels(root *oblock, nBlocks int) [][]*oblock {
 			level = max(b.jt().level, b.jf().level) + 1
 		}
 		b.level = level
-		for len(levels) <= level {
-			levels = append(levels, nil)
-		}
-		levels[level] = append(levels[level], b)
+		top = max(top, level)
+		buf.post = append(buf.post, b)
 	}
 	visit(root)
-	for _, l := range levels {
+	// A stable counting sort by level, then each level reversed.
+	buf.count = append(buf.count[:0], make([]int, top+2)...)
+	for _, b := range buf.post {
+		buf.count[b.level+1]++
+	}
+	for l := 1; l < len(buf.count); l++ {
+		buf.count[l] += buf.count[l-1]
+	}
+	if cap(buf.flat) < len(buf.post) {
+		buf.flat = make([]*oblock, len(buf.post))
+	}
+	buf.flat = buf.flat[:len(buf.post)]
+	buf.levels = buf.levels[:0]
+	for l := 0; l <= top; l++ {
+		buf.levels = append(buf.levels, buf.flat[buf.count[l]:buf.count[l]:buf.count[l+1]])
+	}
+	for _, b := range buf.post {
+		buf.levels[b.level] = append(buf.levels[b.level], b)
+	}
+	for _, l := range buf.levels {
 		for i, j := 0, len(l)-1; i < j; i, j = i+1, j-1 {
 			l[i], l[j] = l[j], l[i]
 		}
 	}
-	return levels
+	return buf.levels
 }
 
 // findInEdges links every edge of the listed blocks into its successor's

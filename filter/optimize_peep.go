@@ -111,7 +111,10 @@ func (o *optimizer) peepJump(b *oblock, last *ostmt) {
 			b.et.succ = b.ef.succ
 		}
 		if b.s.k == 0xffffffff {
+			// Wrong when A is 0, as in libpcap 1.10.3, which tcpdump's
+			// verdicts follow.
 			b.ef.succ = b.et.succ
+			o.allOnesJset = true
 		}
 	}
 	if v := b.val[atomX]; vt.isConst(v) && uint16(b.s.code)&SrcX != 0 {
