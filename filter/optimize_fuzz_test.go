@@ -60,6 +60,9 @@ func checkOptimizer(t *testing.T, expr string, lt pcap.LinkType, packet []byte) 
 			}
 		}
 	}
+	if n := unreachable(opt); n != 0 {
+		t.Fatalf("%s %q: %d instructions no path reaches\n%s", lt, expr, n, Dump(opt, DumpAssembly))
+	}
 	if len(opt) > len(libpcap) {
 		t.Fatalf("%s %q: %d instructions, libpcap's passes %d", lt, expr, len(opt), len(libpcap))
 	}

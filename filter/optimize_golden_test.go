@@ -98,6 +98,9 @@ func TestOptimizeNeverLongerThanTcpdump(t *testing.T) {
 		if err := Validate(g.weir); err != nil && Validate(g.tcpdump) == nil {
 			t.Errorf("%s: %v", g.entry.name(), err)
 		}
+		if n := unreachable(g.weir); n != 0 {
+			t.Errorf("%s: %d instructions no path reaches", g.entry.name(), n)
+		}
 		pkts, ok := packets[g.entry.linkType]
 		if !ok {
 			pkts = verdictPackets(g.entry.linkType)

@@ -249,6 +249,9 @@ func TestLayoutCopiesReturns(t *testing.T) {
 	if err := Validate(weir); err != nil {
 		t.Fatal(err)
 	}
+	if n := unreachable(weir); n != 0 {
+		t.Fatalf("%d instructions no path reaches", n)
+	}
 	var pkts []testPacket
 	for _, p := range verdictPackets("EN10MB") {
 		pkts = append(pkts, p)
@@ -272,6 +275,38 @@ func TestLayoutCopiesReturns(t *testing.T) {
 	if want, _ := libpcapOptimized("host 10.0.0.1", pcap.LinkTypeEthernet); !slices.Equal(short, want) {
 		t.Fatalf("short program laid out differently:\n%s", Dump(short, DumpAssembly))
 	}
+}
+
+// unreachable counts the instructions of p no path from the first
+// reaches: wasted room, such as a trampoline slot left empty.
+func unreachable(p Program) int {
+	seen := make([]bool, len(p))
+	var visit func(pc int)
+	visit = func(pc int) {
+		for pc < len(p) && !seen[pc] {
+			seen[pc] = true
+			in := p[pc]
+			switch {
+			case Class(in.Op) == ClassRet:
+				return
+			case in.Op == ClassJmp|JmpJa:
+				pc += 1 + int(in.K)
+			case Class(in.Op) == ClassJmp:
+				visit(pc + 1 + int(in.Jt))
+				pc += 1 + int(in.Jf)
+			default:
+				pc++
+			}
+		}
+	}
+	visit(0)
+	n := 0
+	for _, s := range seen {
+		if !s {
+			n++
+		}
+	}
+	return n
 }
 
 // TestKernelLimit: past 4096 instructions Compile fails with a clear
