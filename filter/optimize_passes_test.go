@@ -218,6 +218,22 @@ func TestCollapseRejecting(t *testing.T) {
 	if msg := sameVerdicts(before, after, randomPackets(40)); msg != "" {
 		t.Fatal(msg)
 	}
+	// What decides whether a kept statement stops the program stays: the
+	// X of a division, and what sets it.
+	ret = &block{jump: accept.jump, stmts: []statement{
+		{op: ClassLd | ModeLen}, {op: ClassMisc | MiscTax}, {op: ClassLd | ModeImm, k: 8},
+		{op: ClassAlu | AluDiv | SrcX}, {op: ClassAlu | AluAnd | SrcK, k: 0x12}}}
+	x = testBlock(jmpK(JmpJeq, 3), ret, reject, ldAbs(SizeB, 0))
+	before, after, _ = runPass(t, x, collapseRejecting)
+	want = Program{{Op: opLdB}, {Op: ClassJmp | JmpJeq, Jf: 4, K: 3}, {Op: opLdLen}, {Op: ClassMisc | MiscTax},
+		{Op: ClassAlu | AluDiv | SrcX}, {Op: opRetK, K: 1}, {Op: opRetK}}
+	if !slices.Equal(after, want) {
+		t.Fatalf("got:\n%s\nwant:\n%s", Dump(after, DumpAssembly), Dump(want, DumpAssembly))
+	}
+	zeroLength := []testPacket{{data: []byte{3}, wireLen: 0}, {data: []byte{3}, wireLen: 1}}
+	if msg := sameVerdicts(before, after, append(zeroLength, randomPackets(4)...)); msg != "" {
+		t.Fatal(msg)
+	}
 }
 
 // TestLayoutCopiesReturns: a long program gets copies of its returns

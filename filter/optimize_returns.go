@@ -64,16 +64,33 @@ func collapseRejecting(root *oblock, nBlocks int) (*oblock, bool) {
 
 // dropUnneededBeforeReturn deletes statements of a return block that
 // cannot decide the verdict: all of them before "ret #0", and before a
-// return of another constant those that cannot stop the program.
+// return of another constant those that can neither stop the program nor
+// feed one that can (the X of "ld [x + k]" or "div x").
 func dropUnneededBeforeReturn(b *oblock) bool {
 	if uint16(b.s.code) != ClassRet|SrcK {
 		return false
 	}
+	var needed atomset // atoms read by the statements kept after this one
 	changed := false
-	for i, s := range b.stmts {
-		if s.code != opNop && (b.s.k == 0 || !canAbort(s)) {
+	for i := len(b.stmts) - 1; i >= 0; i-- {
+		s := b.stmts[i]
+		if s.code == opNop {
+			continue
+		}
+		def := atomDef(s)
+		feeds := def >= 0 && needed.has(def)
+		if b.s.k == 0 || !feeds && !canAbort(s) {
 			b.stmts[i].code = opNop
 			changed = true
+			continue
+		}
+		if def >= 0 {
+			needed &^= 1 << def
+		}
+		if feeds {
+			addUse(s, 0, &needed)
+		} else if atomUse(s) == atomX || atomUse(s) == atomAX {
+			needed |= 1 << atomX // what decides whether it stops
 		}
 	}
 	return changed
