@@ -140,8 +140,12 @@ func report(w io.Writer, fams []*family) {
 	fmt.Fprintln(tw, "family\tprograms\tweir\tlibpcap\tratio\tshorter\tlonger\tworst\tunsupported\t")
 	var total family
 	for _, f := range fams {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.3f\t%d\t%d\t%.3f\t%d\t\n", f.name, f.programs, f.weir, f.libpcap,
-			ratio(f.weir, f.libpcap), f.shorter, f.longer, f.longest, f.unsupported)
+		if f.programs == 0 {
+			fmt.Fprintf(tw, "%s\t0\t-\t-\t-\t-\t-\t-\t%d\t\n", f.name, f.unsupported)
+		} else {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.3f\t%d\t%d\t%.3f\t%d\t\n", f.name, f.programs, f.weir, f.libpcap,
+				ratio(f.weir, f.libpcap), f.shorter, f.longer, f.longest, f.unsupported)
+		}
 		total.programs += f.programs
 		total.weir += f.weir
 		total.libpcap += f.libpcap
