@@ -1,5 +1,6 @@
 package filter
 
+// More opcodes as the optimizer holds them (see opLdImmC).
 const (
 	opAddXC  = int32(ClassAlu | AluAdd | SrcX)
 	opSubXC  = int32(ClassAlu | AluSub | SrcX)

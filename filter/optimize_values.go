@@ -118,6 +118,8 @@ func (o *optimizer) foldOp(s *ostmt, v0, v1 uint32) {
 	o.changed()
 }
 
+// Opcodes as the optimizer's statements hold them (int32, so that opNop
+// fits); the C marks the optimizer's copy of the VM's names.
 const (
 	opLdImmC  = int32(ClassLd | ModeImm)
 	opLdxImmC = int32(ClassLdx | ModeImm)
