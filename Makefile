@@ -74,6 +74,8 @@ fuzz:
 
 bench: build
 	$(GO) test -bench=. -run='^$$' ./...
+	@if [ -f ../shared/corpus/expressions.tsv ]; then $(GO) run ./internal/cmd/optbench -corpus ../shared/corpus/expressions.tsv; \
+	else echo "../shared/corpus/expressions.tsv not found: optimizer comparison with libpcap skipped"; fi
 	@if [ -x scripts/bench-offline.sh ]; then scripts/bench-offline.sh bin/weir; \
 	else echo "scripts/bench-offline.sh not found: offline benchmark skipped"; fi
 	@$(MAKE) --no-print-directory bench-live

@@ -9,7 +9,12 @@ import "fmt"
 // "ja" trampoline right after it; adding one moves everything, so layout
 // restarts until every jump fits.
 func assemble(root *block) (Program, error) {
-	order := postOrder(root)
+	return assembleOrder(postOrder(root))
+}
+
+// assembleOrder lays blocks out in the reverse of order, which must list
+// every block after all its successors.
+func assembleOrder(order []*block) (Program, error) {
 	for {
 		prog, ok := layout(order)
 		if ok {

@@ -62,38 +62,47 @@ func Compile(expr string, cfg Config) (Program, error) {
 }
 
 // compileTree generates and assembles the program for a parsed expression.
-func compileTree(expr string, root Node, cfg Config) (prog Program, err error) {
+func compileTree(expr string, root Node, cfg Config) (Program, error) {
 	if cfg.Snaplen == 0 {
 		cfg.Snaplen = DefaultSnaplen
 	}
-	g := newGen(expr, cfg)
-	var entry *block
-	if root == nil {
-		entry = retBlock(cfg.Snaplen)
-	} else {
-		defer func() {
-			if r := recover(); r != nil {
-				ce, ok := r.(compileError)
-				if !ok {
-					panic(r)
-				}
-				prog, err = nil, ce.err
-			}
-		}()
-		f := g.node(root)
-		f = g.insertVarOffsets(f)
-		entry = finish(f, cfg.Snaplen)
-		if cfg.Optimize && !g.noOptimize {
-			entry = optimize(entry)
-			if !acceptsSome(entry) {
-				// As libpcap: a filter that can match nothing is a mistake.
-				return nil, &Error{Expr: expr, Pos: 0, Msg: "expression rejects all packets"}
-			}
+	entry, noOptimize, err := buildGraph(expr, root, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var order []*block // assembly order; nil for libpcap's
+	if cfg.Optimize {
+		if order, err = optimizeTree(entry, noOptimize); err != nil {
+			return nil, &Error{Expr: expr, Pos: 0, Msg: err.Error()}
 		}
 	}
-	prog, err = assemble(entry)
+	if order == nil {
+		order = postOrder(entry)
+	}
+	prog, err := assembleOrder(order)
 	if err != nil {
 		return nil, &Error{Expr: expr, Pos: 0, Msg: err.Error()}
 	}
 	return prog, nil
+}
+
+// buildGraph runs the generator on a parsed expression (nil: accept
+// everything). noOptimize reports code that libpcap leaves unoptimized
+// (jumps inside blocks), which weir leaves alone too.
+func buildGraph(expr string, root Node, cfg Config) (entry *block, noOptimize bool, err error) {
+	if root == nil {
+		return retBlock(cfg.Snaplen), false, nil
+	}
+	g := newGen(expr, cfg)
+	defer func() {
+		if r := recover(); r != nil {
+			ce, ok := r.(compileError)
+			if !ok {
+				panic(r)
+			}
+			entry, noOptimize, err = nil, false, ce.err
+		}
+	}()
+	f := g.insertVarOffsets(g.node(root))
+	return finish(f, cfg.Snaplen), g.noOptimize, nil
 }

@@ -1,256 +1,220 @@
 package filter
 
-import (
-	"strconv"
-	"strings"
-)
+import "errors"
 
-// optimize simplifies the graph with passes run to a fixpoint:
-//   - a test whose operands are constants is decided at compile time;
-//   - an edge into a test already decided on every path to that edge (the
-//     same value compared the same way, or a value known equal to a
-//     constant) jumps straight to the test's outcome;
-//   - a test whose branches meet is dropped when nothing after it needs
-//     the registers it leaves behind.
+// optimizeTree optimizes a generated graph as pcap_compile does: not at
+// all when the generator emitted code the optimizer cannot handle, and
+// refusing a filter that matches nothing. It returns the blocks in the
+// order to assemble them.
+func optimizeTree(root *block, noOptimize bool) ([]*block, error) {
+	if noOptimize {
+		return postOrder(root), nil
+	}
+	root, err := optimize(root, true)
+	if err != nil {
+		return nil, err
+	}
+	return layoutBlocks(root), nil
+}
+
+// errRejectsAll is libpcap's verdict on a filter its optimizer reduces to
+// "ret #0"; weir's own passes may prove more filters empty, but refusing
+// those would refuse what tcpdump accepts.
+var errRejectsAll = errors.New("expression rejects all packets")
+
+// optimize rewrites the graph under root into a shorter equivalent one and
+// returns the new root. It first reproduces libpcap 1.10.3's optimizer
+// (bpf_optimize) step for step, so that the program equals tcpdump's and
+// so do its verdicts, including on packets too short for a load libpcap
+// drops or keeps; then, when shorten is set, it runs passes of its own
+// that make the program shorter without changing which loads any packet
+// executes.
 //
-// As with libpcap's optimizer, a dropped test no longer loads packet
-// bytes, so a packet too short for that load is no longer rejected by it;
-// weir follows libpcap here so verdicts stay identical to tcpdump's.
-func optimize(root *block) *block {
+// libpcap's part, run to a fixpoint twice (first moving branches, then
+// simplifying statements), each pass:
+//   - numbers values per block from its predecessors (constant folding
+//     and propagation, redundant load elimination: optStmt, optBlock);
+//   - rewrites statement patterns and decides constant tests (peephole);
+//   - deletes dead stores (deadStores);
+//   - threads edges past tests decided on every path to them, over edge
+//     dominators (threadEdge);
+//   - hoists repeated tests in "or" and "and" chains (pullup);
+//
+// then merges identical blocks (internBlocks) and skips entry tests whose
+// branches meet (optRoot). weir's passes are listed in shortenPasses; the
+// layout (layoutBlocks) comes after.
+func optimize(root *block, shorten bool) (result *block, err error) {
+	return optimizeWith(root, shorten, false)
+}
+
+// optimizeWith is optimize, with libpcap's own search for branch moves
+// when reference is set.
+func optimizeWith(root *block, shorten, reference bool) (result *block, err error) {
+	o, ok := newOptimizer(root)
+	if !ok {
+		return root, nil
+	}
+	o.reference = reference
+	defer o.recoverError(&result, &err)
+	o.libpcap()
+	if r := o.root; r.isLeaf() && r.s.code == int32(ClassRet|SrcK) && r.s.k == 0 {
+		return nil, errRejectsAll
+	}
+	if shorten {
+		o.shorten()
+	}
+	return toIR(o.root), nil
+}
+
+// shorten runs weir's own passes to a fixpoint (see shortenPasses).
+func (o *optimizer) shorten() {
+	for changed := true; changed; {
+		changed = false
+		for _, pass := range shortenPasses {
+			var c bool
+			if o.root, c = pass(o.root, len(o.blocks)); c {
+				changed = true
+			}
+		}
+		if changed {
+			internBlocks(o.root, len(o.blocks))
+		}
+	}
+}
+
+// shortenPasses are weir's passes. Each keeps, on every path a packet can
+// take, every statement that can stop the program before it decides
+// otherwise, in the same order, so verdicts stay libpcap's even on
+// packets too short for some load. Each returns the new root and whether
+// it changed anything.
+var shortenPasses = []func(root *oblock, nBlocks int) (*oblock, bool){
+	fuseTests,
+	dropDecidedTests,
+	collapseRejecting,
+}
+
+// libpcap is libpcap's bpf_optimize.
+func (o *optimizer) libpcap() {
+	o.loop(false)
+	o.loop(true)
+	internBlocks(o.root, len(o.blocks))
+	o.root = optRoot(o.root)
+}
+
+// recoverError turns an optError panic into the returned error.
+func (o *optimizer) recoverError(result **block, err *error) {
+	if r := recover(); r != nil {
+		oe, ok := r.(optError)
+		if !ok {
+			panic(r)
+		}
+		*result, *err = nil, errors.New(oe.msg)
+	}
+}
+
+// optimizer is the state of one optimization, libpcap's opt_state.
+type optimizer struct {
+	root     *oblock
+	blocks   []*oblock // by id
+	edges    []*oedge  // by id
+	levels   [][]*oblock
+	levelBuf levelBuf
+	values   valueTable
+	doms     domTree // block dominators at the start of the pass
+	edoms    domTree // edge dominators at the start of the pass
+	deciding decidingIndex
+	orRuns   segments
+	andRuns  segments
+
+	done          bool // nothing changed in this pass
+	nonBranchMove bool // something other than a branch move changed
+
+	// allOnesJset records that libpcap's peephole took "jset #0xffffffff"
+	// as always holding, a libpcap bug weir keeps; tests use it to tell
+	// that difference from unoptimized programs from others.
+	allOnesJset bool
+
+	// reference makes branch moves search as libpcap does, scanning every
+	// dominator and chain block; tests compare it with the fast search.
+	reference bool
+}
+
+// newOptimizer copies the graph; it reports false for graphs libpcap's
+// optimizer could not represent (scratch slots out of range).
+func newOptimizer(root *block) (*optimizer, bool) {
+	oroot, blocks, edges := newOptGraph(root)
+	for _, b := range blocks {
+		for _, s := range b.stmts {
+			c := uint16(s.code)
+			usesSlot := Class(c) == ClassSt || Class(c) == ClassStx ||
+				(Class(c) == ClassLd || Class(c) == ClassLdx) && c&0xe0 == ModeMem
+			if usesSlot && s.k >= MemWords {
+				return nil, false
+			}
+		}
+	}
+	return &optimizer{root: oroot, blocks: blocks, edges: edges}, true
+}
+
+// maxBranchOnlyPasses bounds a run of passes that only move branches:
+// libpcap's optimizer can cycle there, and gives up after 100.
+const maxBranchOnlyPasses = 100
+
+// loop runs passes until one changes nothing (libpcap's opt_loop).
+func (o *optimizer) loop(doStmts bool) {
+	branchOnly := 0
 	for {
-		changed := false
-		// A decided test at the entry is skipped like any other.
-		for hops := 0; !root.isReturn(); hops++ {
-			outcome, ok := decide(root, valueKey(root), nil)
-			if !ok {
-				break
-			}
-			if a, x, mem := readsAtEntry(root.succ(outcome)); a || x || mem {
-				break
-			}
-			root, changed = root.succ(outcome), true
+		o.done = true
+		o.nonBranchMove = false
+		o.levels = findLevels(o.root, len(o.blocks), &o.levelBuf)
+		findUD(o.levels)
+		if !doStmts { // only branch moves need dominators
+			findDominators(&o.doms, o.root, o.levels, len(o.blocks))
+			findEdgeDominators(&o.edoms, o.root, o.levels, len(o.blocks))
 		}
-		if threadEdges(root) {
-			changed = true
+		o.pass(doStmts)
+		if o.done {
+			return
 		}
-		if r, ok := dropMeetingTests(root); ok {
-			root, changed = r, true
-		}
-		if !changed {
-			return root
+		if o.nonBranchMove {
+			branchOnly = 0
+		} else if branchOnly++; branchOnly >= maxBranchOnlyPasses {
+			return
 		}
 	}
 }
 
-// acceptsSome reports whether any path from root returns a non-zero length.
-func acceptsSome(root *block) bool {
-	for _, b := range postOrder(root) {
-		if b.isReturn() && (b.jump.op != ClassRet|SrcK || b.jump.k != 0) {
-			return true
+// pass is one round over the graph (libpcap's opt_blks).
+func (o *optimizer) pass(doStmts bool) {
+	o.values.reset()
+	findInEdges(o.blocks, o.levels)
+	for level := len(o.levels) - 1; level >= 0; level-- {
+		for _, b := range o.levels[level] {
+			o.optBlock(b, doStmts)
 		}
 	}
-	return false
-}
-
-// fact is what an edge tells about a value: that a test on it came out
-// one way.
-type fact struct {
-	value   string // canonical form of the statements computing the value
-	jump    statement
-	outcome bool
-}
-
-// valueKey is the canonical form of a block's statements when they compute
-// A from the packet alone (no register or scratch state from before), or
-// "" when they do not.
-func valueKey(b *block) string {
-	aIn, xIn, memIn := readsAtEntry(b)
-	if aIn || xIn || memIn || b.isReturn() {
-		return ""
+	if doStmts {
+		return
 	}
-	var sb strings.Builder
-	for _, s := range b.stmts {
-		sb.WriteString(strconv.FormatUint(uint64(s.op), 16))
-		sb.WriteByte(':')
-		sb.WriteString(strconv.FormatUint(uint64(s.k), 16))
-		sb.WriteByte(';')
+	if !o.reference {
+		o.deciding.build(&o.edoms, o.levels, o.edges)
 	}
-	if b.jump.op&SrcX != 0 {
-		sb.WriteString("x")
-	}
-	return sb.String()
-}
-
-// readsAtEntry tells whether a block (statements and jump) uses A, X or a
-// scratch slot before setting it.
-func readsAtEntry(b *block) (a, x, mem bool) {
-	var aSet, xSet bool
-	var memSet [MemWords]bool
-	useA := func() {
-		if !aSet {
-			a = true
+	for level := 1; level < len(o.levels); level++ {
+		for _, b := range o.levels[level] {
+			o.threadEdge(&b.et)
+			o.threadEdge(&b.ef)
 		}
 	}
-	useX := func() {
-		if !xSet {
-			x = true
+	findInEdges(o.blocks, o.levels)
+	o.orRuns.reset(&o.doms, len(o.blocks))
+	o.andRuns.onTrue = true
+	o.andRuns.reset(&o.doms, len(o.blocks))
+	for level := 1; level < len(o.levels); level++ {
+		for _, b := range o.levels[level] {
+			o.orPullup(b)
+			o.andPullup(b)
 		}
 	}
-	for _, s := range b.stmts {
-		switch Class(s.op) {
-		case ClassLd:
-			switch s.op & 0xe0 {
-			case ModeInd:
-				useX()
-			case ModeMem:
-				if s.k >= MemWords || !memSet[s.k] {
-					mem = true
-				}
-			}
-			aSet = true
-		case ClassLdx:
-			if s.op&0xe0 == ModeMem && (s.k >= MemWords || !memSet[s.k]) {
-				mem = true
-			}
-			xSet = true
-		case ClassSt:
-			useA()
-			if s.k < MemWords {
-				memSet[s.k] = true
-			}
-		case ClassStx:
-			useX()
-			if s.k < MemWords {
-				memSet[s.k] = true
-			}
-		case ClassAlu:
-			useA()
-			if s.op&SrcX != 0 && s.op&0xf0 != AluNeg {
-				useX()
-			}
-		case ClassMisc:
-			if s.op&0xf8 == MiscTxa {
-				useX()
-				aSet = true
-			} else {
-				useA()
-				xSet = true
-			}
-		default:
-			a, x, mem = true, true, true
-		}
-	}
-	switch Class(b.jump.op) {
-	case ClassJmp:
-		useA()
-		if b.jump.op&SrcX != 0 {
-			useX()
-		}
-	case ClassRet:
-		if b.jump.op&0x18 == SrcA {
-			useA()
-		}
-	}
-	return a, x, mem
-}
-
-// constantValue runs a block's statements on values that are either
-// known constants or unknown packet data. It succeeds when A (and X, when
-// the jump uses it) end up known: "ld [26]; and #0" is 0 whatever the
-// packet holds, and, as in libpcap, the load is then dead and dropped.
-func constantValue(b *block) (a, x uint32, ok bool) {
-	type val struct {
-		v     uint32
-		known bool
-	}
-	var ra, rx val
-	var mem [MemWords]val
-	for _, s := range b.stmts {
-		switch {
-		case s.op == ClassLd|ModeImm:
-			ra = val{s.k, true}
-		case s.op == ClassLdx|ModeImm:
-			rx = val{s.k, true}
-		case s.op == ClassLd|ModeMem:
-			ra = mem[s.k%MemWords]
-		case s.op == ClassLdx|ModeMem:
-			rx = mem[s.k%MemWords]
-		case s.op == ClassSt:
-			mem[s.k%MemWords] = ra
-		case s.op == ClassStx:
-			mem[s.k%MemWords] = rx
-		case s.op == ClassMisc|MiscTax:
-			rx = ra
-		case s.op == ClassMisc|MiscTxa:
-			ra = rx
-		case Class(s.op) == ClassLd:
-			ra = val{} // packet data or length
-		case Class(s.op) == ClassLdx:
-			rx = val{}
-		case Class(s.op) == ClassAlu:
-			operand := val{s.k, true}
-			if s.op&SrcX != 0 && s.op&0xf0 != AluNeg {
-				operand = rx
-			}
-			op := s.op & 0xf0
-			switch {
-			case operand.known && operand.v == 0 && (op == AluAnd || op == AluMul):
-				ra = val{0, true}
-			case ra.known && (operand.known || op == AluNeg):
-				v, ok := alu(op, ra.v, operand.v)
-				ra = val{v, ok}
-			default:
-				ra = val{}
-			}
-		default:
-			return 0, 0, false
-		}
-	}
-	if !ra.known || (b.jump.op&SrcX != 0 && !rx.known) {
-		return 0, 0, false
-	}
-	return ra.v, rx.v, true
-}
-
-// alu applies one ALU operation; division by zero is left to run time.
-func alu(op uint16, a, v uint32) (uint32, bool) {
-	switch op {
-	case AluAdd:
-		return a + v, true
-	case AluSub:
-		return a - v, true
-	case AluMul:
-		return a * v, true
-	case AluDiv:
-		if v == 0 {
-			return 0, false
-		}
-		return a / v, true
-	case AluMod:
-		if v == 0 {
-			return 0, false
-		}
-		return a % v, true
-	case AluOr:
-		return a | v, true
-	case AluAnd:
-		return a & v, true
-	case AluXor:
-		return a ^ v, true
-	case AluLsh:
-		if v >= 32 {
-			return 0, true
-		}
-		return a << v, true
-	case AluRsh:
-		if v >= 32 {
-			return 0, true
-		}
-		return a >> v, true
-	case AluNeg:
-		return -a, true
-	}
-	return 0, false
 }
 
 // testHolds evaluates a jump on a known A (and X).
@@ -268,198 +232,6 @@ func testHolds(j statement, a, x uint32) bool {
 		return a >= v
 	case JmpJset:
 		return a&v != 0
-	}
-	return false
-}
-
-// decide tells whether b's test outcome is known, from constants or from
-// the facts that hold on the way in.
-func decide(b *block, key string, known []fact) (outcome, ok bool) {
-	if b.isReturn() || Class(b.jump.op) != ClassJmp || b.jump.op&0xf0 == JmpJa {
-		return false, false
-	}
-	if a, x, isConst := constantValue(b); isConst {
-		if _, xIn, memIn := readsAtEntry(b); !xIn && !memIn {
-			return testHolds(b.jump, a, x), true
-		}
-	}
-	if key == "" || b.jump.op&SrcX != 0 {
-		return false, false
-	}
-	for _, f := range known {
-		if f.value != key {
-			continue
-		}
-		if f.jump == b.jump {
-			return f.outcome, true
-		}
-		if f.outcome && f.jump.op == ClassJmp|JmpJeq|SrcK {
-			// The value equals f.jump.k.
-			return testHolds(b.jump, f.jump.k, 0), true
-		}
-	}
-	return false, false
-}
-
-// threadEdges redirects every edge whose target's test is already decided
-// on every path to it. It reports whether anything changed.
-func threadEdges(root *block) bool {
-	order := postOrder(root)
-	keys := make(map[*block]string, len(order))
-	for _, b := range order {
-		keys[b] = valueKey(b)
-	}
-	in := factsIn(root, order, keys)
-	changed := false
-	for i := len(order) - 1; i >= 0; i-- {
-		p := order[i]
-		if p.isReturn() {
-			continue
-		}
-		for _, onTrue := range [2]bool{true, false} {
-			known := append(append([]fact(nil), in[p]...), edgeFact(p, keys[p], onTrue)...)
-			t := p.succ(onTrue)
-			for hops := 0; hops < len(order); hops++ {
-				outcome, ok := decide(t, keys[t], known)
-				if !ok {
-					break
-				}
-				if a, x, mem := readsAtEntry(t.succ(outcome)); a || x || mem {
-					break // the skipped statements feed the next block
-				}
-				known = append(known, edgeFact(t, keys[t], outcome)...)
-				t = t.succ(outcome)
-			}
-			if t != p.succ(onTrue) {
-				p.setSucc(onTrue, t)
-				changed = true
-			}
-		}
-	}
-	return changed
-}
-
-func (b *block) succ(onTrue bool) *block {
-	if onTrue {
-		return b.jt
-	}
-	return b.jf
-}
-
-func (b *block) setSucc(onTrue bool, t *block) {
-	if onTrue {
-		b.jt = t
-	} else {
-		b.jf = t
-	}
-}
-
-func edgeFact(b *block, key string, onTrue bool) []fact {
-	if key == "" {
-		return nil
-	}
-	return []fact{{value: key, jump: b.jump, outcome: onTrue}}
-}
-
-// factsIn computes, for each block, the facts true on every path into it:
-// the intersection over incoming edges of what the edge's source knew
-// plus the edge's own outcome.
-func factsIn(root *block, order []*block, keys map[*block]string) map[*block][]fact {
-	in := make(map[*block][]fact, len(order))
-	seen := make(map[*block]bool, len(order))
-	seen[root] = true
-	in[root] = nil
-	for i := len(order) - 1; i >= 0; i-- {
-		p := order[i]
-		if p.isReturn() {
-			continue
-		}
-		for _, onTrue := range [2]bool{true, false} {
-			out := append(append([]fact(nil), in[p]...), edgeFact(p, keys[p], onTrue)...)
-			t := p.succ(onTrue)
-			if !seen[t] {
-				seen[t] = true
-				in[t] = out
-				continue
-			}
-			in[t] = intersectFacts(in[t], out)
-		}
-	}
-	return in
-}
-
-func intersectFacts(a, b []fact) []fact {
-	var out []fact
-	for _, f := range a {
-		for _, g := range b {
-			if f == g {
-				out = append(out, f)
-				break
-			}
-		}
-	}
-	return out
-}
-
-// dropMeetingTests removes tests whose two branches lead to the same block,
-// when that block does not read the registers the test's statements set.
-// It returns the (possibly new) root and whether anything changed.
-func dropMeetingTests(root *block) (*block, bool) {
-	order := postOrder(root)
-	bypass := make(map[*block]*block)
-	for _, b := range order {
-		if b.isReturn() || b.jt != b.jf {
-			continue
-		}
-		if !bypassable(b, order) {
-			continue
-		}
-		bypass[b] = b.jt
-	}
-	if len(bypass) == 0 {
-		return root, false
-	}
-	resolve := func(b *block) *block {
-		for {
-			next, ok := bypass[b]
-			if !ok {
-				return b
-			}
-			b = next
-		}
-	}
-	for _, b := range order {
-		if !b.isReturn() {
-			b.jt, b.jf = resolve(b.jt), resolve(b.jf)
-		}
-	}
-	return resolve(root), true
-}
-
-// bypassable tells whether skipping b changes nothing but the loads it
-// would have made: its successor sets A and X before using them, and no
-// other block reads a scratch slot b writes.
-func bypassable(b *block, order []*block) bool {
-	if a, x, mem := readsAtEntry(b.jt); a || x || mem {
-		return false
-	}
-	for _, s := range b.stmts {
-		if Class(s.op) == ClassSt || Class(s.op) == ClassStx {
-			for _, other := range order {
-				if other != b && readsSlot(other, s.k) {
-					return false
-				}
-			}
-		}
-	}
-	return true
-}
-
-func readsSlot(b *block, k uint32) bool {
-	for _, s := range b.stmts {
-		if (s.op == ClassLd|ModeMem || s.op == ClassLdx|ModeMem) && s.k == k {
-			return true
-		}
 	}
 	return false
 }

@@ -75,6 +75,51 @@ func TestOptimizeRejectsImpossibleFilters(t *testing.T) {
 	}
 }
 
+// TestOptimizeSkippedWhenGeneratorSaysSo: code with jumps inside statement
+// lists (libpcap's protochain) is neither optimized nor refused for
+// matching nothing, as pcap_compile does with no_optimize.
+func TestOptimizeSkippedWhenGeneratorSaysSo(t *testing.T) {
+	entry := generate(t, "ip and not ip", pcap.LinkTypeEthernet)
+	want, err := assemble(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order, err := optimizeTree(entry, true)
+	if err != nil {
+		t.Fatalf("optimizeTree with noOptimize: %v", err)
+	}
+	prog, err := assembleOrder(order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(prog, want) {
+		t.Fatalf("noOptimize changed the program:\n%s", Dump(prog, DumpAssembly))
+	}
+	if _, err := optimizeTree(generate(t, "ip and not ip", pcap.LinkTypeEthernet), false); err == nil {
+		t.Fatal("optimizing 'ip and not ip' should reject it")
+	}
+}
+
+// generate returns the unoptimized graph of expr.
+func generate(t testing.TB, expr string, lt pcap.LinkType) *block {
+	t.Helper()
+	entry, _, err := genGraph(expr, lt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entry
+}
+
+// genGraph runs the parser and the generator, as Compile does before
+// optimizing; noOptimize marks graphs libpcap leaves unoptimized.
+func genGraph(expr string, lt pcap.LinkType) (entry *block, noOptimize bool, err error) {
+	root, err := Parse(expr)
+	if err != nil {
+		return nil, false, err
+	}
+	return buildGraph(expr, root, Config{LinkType: lt, Snaplen: DefaultSnaplen, Resolver: offlineResolver{}})
+}
+
 // TestOptimizeKeepsTestsThatFeedLaterCode: "byte 1 & 2" tests whatever A
 // holds, so the test before it must not be dropped even when its
 // branches meet.
