@@ -83,6 +83,11 @@ func compileTree(expr string, root Node, cfg Config) (Program, error) {
 	if err != nil {
 		return nil, &Error{Expr: expr, Pos: 0, Msg: err.Error()}
 	}
+	// Every program is checked before anyone runs it: a failure here is a
+	// compiler bug, reported rather than run.
+	if err := validate(prog, userlandRules); err != nil {
+		return nil, &Error{Expr: expr, Pos: 0, Msg: "internal error, invalid program: " + err.Error()}
+	}
 	return prog, nil
 }
 
