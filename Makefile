@@ -15,7 +15,7 @@ GOLDEN_PKGS ?= ./filter ./pcap
 TOOLS := tcpdump tshark capinfos
 TOOL_PACKAGES := tcpdump tshark
 
-.PHONY: build test tools lint fuzz fuzz-short bench bench-live demo golden captures clean
+.PHONY: bench-compile build test tools lint fuzz fuzz-short bench bench-live demo golden captures clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/weir ./cmd/weir
@@ -79,6 +79,11 @@ bench: build
 	@if [ -x scripts/bench-offline.sh ]; then scripts/bench-offline.sh bin/weir; \
 	else echo "scripts/bench-offline.sh not found: offline benchmark skipped"; fi
 	@$(MAKE) --no-print-directory bench-live
+
+# bench-compile counts the work of compiling 100 to 10000 "host" terms
+# (valgrind; a few minutes).
+bench-compile: build
+	scripts/compile-scaling.sh bin/weir
 
 # bench-live compares live capture with tcpdump on a veth pair, using the
 # shared benchmark scripts when they are beside the repository (as root).
