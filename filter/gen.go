@@ -43,6 +43,13 @@ type gen struct {
 	vlanVarOffset bool // kernel VLAN metadata made payload offsets variable
 	noOptimize    bool // code with jumps inside blocks: libpcap leaves it unoptimized
 
+	// The capture's own link-header and payload offsets, kept when an
+	// encapsulation replaces them: the code computing variable offsets
+	// at the start of the program must fill the slots the tests before
+	// the encapsulation read.
+	pushed                                  bool
+	outerLinkHdr, outerLinkPL, outerLinkTyp absOffset
+
 	regUsed [MemWords]bool
 	curReg  int
 	labels  int // last label handed out for jumps inside blocks
@@ -102,6 +109,10 @@ func (g *gen) initLinkType(lt pcap.LinkType) {
 // pushLinkHeader makes an encapsulated link layer the current one (libpcap
 // PUSH_LINKHDR): pppoes carries PPP, geneve carries Ethernet.
 func (g *gen) pushLinkHeader(lt pcap.LinkType, hdr absOffset) {
+	if !g.pushed {
+		g.pushed = true
+		g.outerLinkHdr, g.outerLinkPL, g.outerLinkTyp = g.offLinkHdr, g.offLinkPL, g.offLinkType
+	}
 	g.prevLink, g.offPrevLinkHdr = g.link, g.offLinkHdr
 	g.link, g.offLinkHdr = lt, hdr
 	g.isGeneve = false

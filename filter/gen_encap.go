@@ -296,6 +296,22 @@ func (g *gen) prevLinkHeaderCheck() (frag, bool) {
 // no tag to skip. A PPI capture is then checked to carry 802.11.
 func (g *gen) insertVarOffsets(f frag) frag {
 	root := f.head
+	if g.pushed {
+		// libpcap fills the slots of the offsets in force at the end,
+		// those of the encapsulated frame (geneve, pppoes), and leaves the
+		// capture's own unset for the tests that came before: a read of
+		// uninitialized scratch memory (the kernel refuses such a
+		// program; libpcap's interpreter reads stack garbage). weir fills
+		// the capture's own.
+		// libpcap also decides on the radiotap padding and the PPI
+		// check by the link type in force at the end; weir by the
+		// capture's.
+		innerHdr, innerPL, innerType, innerLink := g.offLinkHdr, g.offLinkPL, g.offLinkType, g.link
+		g.offLinkHdr, g.offLinkPL, g.offLinkType, g.link = g.outerLinkHdr, g.outerLinkPL, g.outerLinkTyp, g.outermostLink
+		defer func() {
+			g.offLinkHdr, g.offLinkPL, g.offLinkType, g.link = innerHdr, innerPL, innerType, innerLink
+		}()
+	}
 	// The payload offset includes the link header's: compute both.
 	if g.offLinkPL.reg >= 0 && g.offLinkHdr.variable && g.offLinkHdr.reg < 0 {
 		g.offLinkHdr.reg = g.allocReg()

@@ -48,6 +48,16 @@ func TestKernelVLANMatchesTcpdump(t *testing.T) {
 			t.Errorf("%q: %v", expr, err)
 			continue
 		}
+		if err := Validate(p); err != nil {
+			t.Errorf("%q: weir's program: %v", expr, err)
+		}
+		// Where libpcap's program reads a slot it never stored ("vlan
+		// and pppoes": the type field's slot is replaced before the code
+		// that fills it is placed), weir fills the slot, so the
+		// programs differ there by design.
+		if libpcapUnset(t, want) {
+			continue
+		}
 		if got := strings.TrimSpace(Dump(p, DumpDecimal)); got != strings.TrimSpace(want) {
 			t.Errorf("%q:\nweir:\n%s\ntcpdump -i ETH -O -ddd:\n%s", expr, got, want)
 		}
@@ -84,4 +94,20 @@ func ethernetInterface(t *testing.T) string {
 	}
 	t.Skip("no Ethernet interface to compile for")
 	return ""
+}
+
+// libpcapUnset tells whether a program in -ddd form reads a scratch slot
+// before storing it.
+func libpcapUnset(t *testing.T, ddd string) bool {
+	t.Helper()
+	var p Program
+	for _, line := range strings.Split(strings.TrimSpace(ddd), "\n")[1:] {
+		var in Instruction
+		if _, err := fmt.Sscan(line, &in.Op, &in.Jt, &in.Jf, &in.K); err != nil {
+			t.Fatalf("bad -ddd line %q: %v", line, err)
+		}
+		p = append(p, in)
+	}
+	err := Validate(p)
+	return err != nil && strings.Contains(err.Error(), "loaded before a store")
 }
