@@ -191,13 +191,13 @@ func FuzzBlockWalker(f *testing.F) {
 	f.Add(buildBlock(1024, []synthPacket{{data: make([]byte, 40), addr: linkAddr{AddrLen: 200}}}), uint8(1))
 	f.Fuzz(func(t *testing.T, block []byte, kind uint8) {
 		lts := []linkMode{modeFor(1), modeFor(113), modeFor(276), modeFor(101)}
-		opt := batchOptions{mode: lts[int(kind)%len(lts)], snaplen: 1 << 20}
+		opt := frameOptions{mode: lts[int(kind)%len(lts)], snaplen: 1 << 20}
 		if kind&0x80 != 0 {
 			opt.snaplen = 33
 			opt.filter = func(data []byte, wireLen int) uint32 { return uint32(len(data)) / 2 }
 		}
 		orig := len(block)
-		refs, _ := fillBatch(block, &opt, nil)
+		refs, _ := readBlock(block, &opt, nil)
 		if len(block) != orig {
 			t.Fatal("block changed length")
 		}
@@ -210,4 +210,21 @@ func FuzzBlockWalker(f *testing.F) {
 			}
 		}
 	})
+}
+
+// readBlock reads every packet of a block, appending their references to
+// refs, as a ring reader does one at a time.
+func readBlock(block []byte, opt *frameOptions, refs []packetRef) ([]packetRef, error) {
+	r := blockReader{opt: opt}
+	if err := r.reset(block); err != nil {
+		return refs, err
+	}
+	for {
+		var ref packetRef
+		ok, err := r.next(&ref)
+		if !ok {
+			return refs, err
+		}
+		refs = append(refs, ref)
+	}
 }

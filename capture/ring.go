@@ -13,6 +13,8 @@ const (
 	blockNumPacketsOffset = 12
 	blockFirstOffset      = 16
 	blockLengthOffset     = 20
+	blockOpenedSecOffset  = 32 // ts_first_pkt: when the kernel opened the block
+	blockOpenedNsecOffset = 36
 	blockDescLen          = 48 // with seq_num and the two timestamps
 
 	// struct tpacket3_hdr.

@@ -18,28 +18,28 @@ import (
 
 // Source is a live capture on one interface (or "any"): one AF_PACKET
 // socket with its TPACKET_V3 ring, or Config.Fanout of them in one fanout
-// group. A reader goroutine per ring waits for the kernel's blocks and
-// rebuilds their packets in place; ReadPacket returns them one by one,
-// merged by timestamp.
+// group. ReadPacket reads the rings itself, as libpcap does: it walks the
+// kernel's blocks in place, gives each back once read, and waits in poll
+// only when no block is ready.
 type Source struct {
 	rings    []*ring
+	readers  []*ringReader // the rings' readers, for the merge
 	linkType pcap.LinkType
 	snaplen  uint32
 	timeout  time.Duration
 
-	ready   chan *batch   // retired blocks and end markers, from the readers
-	done    chan struct{} // closed by Close: readers return at once
-	wakeFd  int           // eventfd written by Stop to wake the readers
+	wakeFd  int // eventfd written by Stop and Close to end a wait
 	stopped atomic.Bool
-	readers sync.WaitGroup
+	closed  atomic.Bool
 
-	// Consumer side, used by ReadPacket only.
-	merge merger
-	held  *batch // exhausted batch whose last packet the caller may still hold
+	// ReadPacket's state.
+	readMu       sync.Mutex // held while waiting; Close takes it to unmap
+	wait         []*ringReader
+	pollFds      []unix.PollFd
+	stopDeadline time.Time // when a stopped capture stops waiting
 
-	mu     sync.Mutex // guards the fields below and the sockets' lifetime
-	stats  Stats
-	closed bool
+	mu    sync.Mutex // guards stats and the sockets' lifetime
+	stats Stats
 }
 
 // Open opens a live capture as cfg says. The filter is attached before
@@ -89,12 +89,13 @@ func Open(cfg Config) (*Source, error) {
 		s.closeRings()
 		return nil, fmt.Errorf("capture: eventfd: %w", err)
 	}
-	s.ready = make(chan *batch, n*(geo.BlockCount+1))
-	s.done = make(chan struct{})
-	s.merge = newMerger(n, geo.BlockCount)
 	for _, r := range s.rings {
-		s.readers.Add(1)
-		go s.read(r)
+		s.readers = append(s.readers, r.ringReader)
+	}
+	s.wait = make([]*ringReader, 0, n)
+	s.pollFds = make([]unix.PollFd, 0, n+1)
+	if cfg.Warn != nil && s.rings[0].userFilter != nil {
+		cfg.Warn(s.rings[0].userFilter)
 	}
 	return s, nil
 }
@@ -135,143 +136,115 @@ func (s *Source) Snaplen() uint32 { return s.snaplen }
 // in the ring and stays valid until the next call. After Stop it returns
 // what the kernel had already captured, then io.EOF.
 func (s *Source) ReadPacket() ([]byte, pcap.CaptureInfo, error) {
-	select {
-	case <-s.done:
-		return nil, pcap.CaptureInfo{}, io.EOF // closed: the rings are gone
-	default:
+	if s.closed.Load() {
+		return nil, pcap.CaptureInfo{}, io.EOF // the rings are gone
 	}
-	if s.held != nil {
-		s.giveBack(s.held)
-		s.held = nil
-	}
-	for {
-		if b, ref, exhausted := s.merge.next(); b != nil {
-			if exhausted {
-				s.held = b
-			}
-			data := s.rings[b.ring].block(b.block)[ref.start : ref.start+ref.caplen]
-			return data, ref.captureInfo(s.linkType), nil
-		}
-		if s.merge.done() {
-			return nil, pcap.CaptureInfo{}, io.EOF
-		}
-		var b *batch
-		select {
-		case b = <-s.ready:
-		case <-s.done:
-			return nil, pcap.CaptureInfo{}, io.EOF
-		}
-		if err := s.accept(b); err != nil {
+	if len(s.readers) == 1 {
+		// One ring: its next packet, if the kernel handed it over.
+		r := s.readers[0]
+		if err := r.fill(); err != nil {
 			return nil, pcap.CaptureInfo{}, err
 		}
-		if len(s.rings) > 1 {
-			if err := s.acceptReady(); err != nil {
-				return nil, pcap.CaptureInfo{}, err
+		if r.hasHead {
+			return s.take(r)
+		}
+	}
+	return s.readWaiting()
+}
+
+// take returns ring r's head, which the next fill moves past.
+func (s *Source) take(r *ringReader) ([]byte, pcap.CaptureInfo, error) {
+	r.hasHead = false
+	return r.packet(), r.head.captureInfo(s.linkType), nil
+}
+
+// readWaiting is ReadPacket when it may have to wait: for the kernel's
+// next block, or, with fanout, for a ring that may hold an earlier packet.
+func (s *Source) readWaiting() ([]byte, pcap.CaptureInfo, error) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	for {
+		if s.closed.Load() {
+			return nil, pcap.CaptureInfo{}, io.EOF
+		}
+		for _, r := range s.readers {
+			if !r.hasHead && !r.ended {
+				if err := r.fill(); err != nil {
+					return nil, pcap.CaptureInfo{}, err
+				}
 			}
+		}
+		var best *ringReader
+		best, s.wait = choose(s.readers, s.wait)
+		if len(s.wait) == 0 {
+			if best == nil {
+				return nil, pcap.CaptureInfo{}, io.EOF
+			}
+			return s.take(best)
+		}
+		if err := s.await(s.wait, best != nil); err != nil {
+			return nil, pcap.CaptureInfo{}, err
 		}
 	}
 }
 
-// acceptReady takes every batch already waiting, so the merge compares
-// all the packets the readers have.
-func (s *Source) acceptReady() error {
-	for {
-		select {
-		case b := <-s.ready:
-			if err := s.accept(b); err != nil {
-				return err
-			}
-		default:
+// watermarkPoll is how long a wait for a ring that may hold an earlier
+// packet lasts before the merge looks at the rings' room again.
+const watermarkPoll = time.Millisecond
+
+// await waits until one of the rings may have a block ready (their
+// blocks before the one the kernel fills are all given back, so poll
+// blocks until then), Stop or Close is called, or, for the merge's
+// watermark, a short while passes. After Stop, a ring ends once the
+// kernel holds no packet for it (the reject-all filter keeps new ones
+// out, and its retire timer hands over the block it was filling).
+func (s *Source) await(rings []*ringReader, watermark bool) error {
+	wake, timeout := s.wakeFd, time.Duration(-1)
+	if watermark {
+		timeout = watermarkPoll
+	}
+	if s.stopped.Load() {
+		now := time.Now()
+		if s.stopDeadline.IsZero() {
+			s.stopDeadline = now.Add(2*s.timeout + 50*time.Millisecond)
+			time.Sleep(time.Millisecond) // let packets past the old filter land
 			return nil
 		}
-	}
-}
-
-// accept queues a batch for merging; an empty one goes straight back.
-func (s *Source) accept(b *batch) error {
-	err := b.err
-	b.err = nil
-	switch {
-	case b.end:
-		s.merge.add(b)
-	case len(b.refs) == 0:
-		s.giveBack(b)
-	default:
-		s.merge.add(b)
-	}
-	return err
-}
-
-// giveBack returns a block to the kernel and its token to the reader.
-func (s *Source) giveBack(b *batch) {
-	r := s.rings[b.ring]
-	b.refs, b.next = b.refs[:0], 0
-	r.release(b.block)
-	r.free <- struct{}{}
-}
-
-// read is the reader goroutine of one ring: it takes the kernel's blocks
-// in order, rebuilds their packets and hands them to ReadPacket.
-func (s *Source) read(r *ring) {
-	defer s.readers.Done()
-	for {
-		select {
-		case <-r.free:
-		case <-s.done:
-			return
-		}
-		b := &r.batches[r.cur]
-		if ok, err := s.waitBlock(r); !ok {
-			r.free <- struct{}{}
-			s.ready <- &batch{ring: r.index, end: true, err: err}
-			return
-		}
-		b.refs, b.err = fillBatch(r.block(r.cur), &r.opt, b.refs[:0])
-		if b.err != nil {
-			b.err = fmt.Errorf("capture: block %d of ring %d: %w", r.cur, r.index, b.err)
-		}
-		r.cur = (r.cur + 1) % r.geo.BlockCount
-		s.ready <- b
-	}
-}
-
-// waitBlock waits until the kernel hands over the ring's current block.
-// It returns false when there is none to wait for: after Stop once the
-// kernel holds no packet, on Close, or with the socket's error.
-func (s *Source) waitBlock(r *ring) (bool, error) {
-	var stopDeadline time.Time
-	for {
-		if r.ready(r.cur) {
-			return true, nil
-		}
-		select {
-		case <-s.done:
-			return false, nil
-		default:
-		}
-		wake, timeout := s.wakeFd, time.Duration(-1)
-		if s.stopped.Load() {
-			// The reject-all filter keeps new packets out; a block the
-			// kernel is filling is handed over by its timer.
-			if stopDeadline.IsZero() {
-				stopDeadline = time.Now().Add(2*s.timeout + 50*time.Millisecond)
-				time.Sleep(time.Millisecond) // let packets past the old filter land
-				continue
+		going := rings[:0]
+		for _, r := range rings {
+			if r.pending() && now.Before(s.stopDeadline) {
+				going = append(going, r)
+			} else {
+				r.ended = true
 			}
-			if !r.pending(r.cur) || time.Now().After(stopDeadline) {
-				return false, nil
-			}
-			wake, timeout = -1, s.timeout
 		}
-		if r.err != nil {
-			return false, r.err
+		if len(going) == 0 {
+			return nil
 		}
-		if err := waitReadable(r.fd, wake, timeout); err != nil {
+		rings = going
+		wake = -1 // written once and for all by Stop
+		if timeout < 0 || s.timeout < timeout {
+			timeout = s.timeout
+		}
+	}
+	fds := s.pollFds[:0]
+	for _, r := range rings {
+		fds = append(fds, unix.PollFd{Fd: int32(s.rings[r.index].fd), Events: unix.POLLIN})
+	}
+	if wake >= 0 {
+		fds = append(fds, unix.PollFd{Fd: int32(wake), Events: unix.POLLIN})
+	}
+	if err := poll(fds, timeout); err != nil {
+		return err
+	}
+	for i, r := range rings {
+		if fds[i].Revents&(unix.POLLERR|unix.POLLNVAL) != 0 && r.err == nil {
 			// Reading the error clears it in the kernel: keep it, and
 			// deliver what the kernel filled before it first.
-			r.err = fmt.Errorf("capture: %s: %w", r.name, err)
+			r.err = fmt.Errorf("capture: %s: %w", s.rings[r.index].name, socketError(s.rings[r.index].fd))
 		}
 	}
+	return nil
 }
 
 // Stop ends the capture: no new packet is accepted, ReadPacket returns
@@ -280,7 +253,7 @@ func (s *Source) waitBlock(r *ring) (bool, error) {
 func (s *Source) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.stopped.Swap(true) {
+	if s.closed.Load() || s.stopped.Swap(true) {
 		return
 	}
 	for _, r := range s.rings {
@@ -298,7 +271,7 @@ func (s *Source) Stop() {
 func (s *Source) Stats() (Stats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Load() {
 		return s.stats, nil
 	}
 	return s.collectStats()
@@ -318,25 +291,25 @@ func (s *Source) collectStats() (Stats, error) {
 	return s.stats, nil
 }
 
-// Close stops the readers and releases the sockets and rings. Stats still
-// answers afterwards with the final counts. ReadPacket must not run
-// concurrently with Close.
+// Close releases the sockets and rings; a ReadPacket waiting returns
+// io.EOF first. Stats still answers afterwards with the final counts.
+// ReadPacket must not be reading a packet concurrently with Close: its
+// data lives in the rings.
 func (s *Source) Close() error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return nil
 	}
 	_, _ = s.collectStats()
-	s.closed = true
-	close(s.done)
+	s.closed.Store(true)
 	var one [8]byte
 	binary.NativeEndian.PutUint64(one[:], 1)
 	_, _ = unix.Write(s.wakeFd, one[:])
 	s.mu.Unlock()
-	s.readers.Wait()
-	err := s.closeRings()
-	return err
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	return s.closeRings()
 }
 
 // closeRings closes every socket and the eventfd.
