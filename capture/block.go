@@ -66,19 +66,17 @@ func parseFrame(b []byte, off int, f *frame) error {
 	if off < blockDescLen || off > len(b)-frameHeadroom {
 		return errBadBlock
 	}
-	h := b[off:]
-	*f = frame{
-		Offset:   off,
-		Sec:      hostOrder.Uint32(h[frameSecOffset:]),
-		Nsec:     hostOrder.Uint32(h[frameNsecOffset:]),
-		Snaplen:  hostOrder.Uint32(h[frameSnapOffset:]),
-		Len:      hostOrder.Uint32(h[frameLenOffset:]),
-		Status:   hostOrder.Uint32(h[frameStatOffset:]),
-		Mac:      hostOrder.Uint16(h[frameMacOffset:]),
-		Net:      hostOrder.Uint16(h[frameNetOffset:]),
-		VLANTCI:  hostOrder.Uint32(h[frameTCIOffset:]),
-		VLANTPID: hostOrder.Uint16(h[frameTPIDOffset:]),
-	}
+	h := b[off : off+frameHeadroom : off+frameHeadroom]
+	f.Offset = off
+	f.Sec = hostOrder.Uint32(h[frameSecOffset:])
+	f.Nsec = hostOrder.Uint32(h[frameNsecOffset:])
+	f.Snaplen = hostOrder.Uint32(h[frameSnapOffset:])
+	f.Len = hostOrder.Uint32(h[frameLenOffset:])
+	f.Status = hostOrder.Uint32(h[frameStatOffset:])
+	f.Mac = hostOrder.Uint16(h[frameMacOffset:])
+	f.Net = hostOrder.Uint16(h[frameNetOffset:])
+	f.VLANTCI = hostOrder.Uint32(h[frameTCIOffset:])
+	f.VLANTPID = hostOrder.Uint16(h[frameTPIDOffset:])
 	if int(f.Mac) < frameHeadroom || uint64(off)+uint64(f.Mac)+uint64(f.Snaplen) > uint64(len(b)) {
 		return errBadBlock
 	}

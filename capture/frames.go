@@ -67,6 +67,7 @@ type frameOptions struct {
 type blockReader struct {
 	walker blockWalker
 	opt    *frameOptions
+	f      frame // the packet being read
 }
 
 // reset starts reading block b.
@@ -76,21 +77,20 @@ func (r *blockReader) reset(b []byte) error { return r.walker.reset(b) }
 // the end of the block. A malformed packet ends the block with
 // errBadBlock, after the packets before it.
 func (r *blockReader) next(ref *packetRef) (ok bool, err error) {
-	block, opt := r.walker.block, r.opt
-	var f frame
+	block, opt, f := r.walker.block, r.opt, &r.f
 	for {
-		if ok, err := r.walker.nextFrame(&f); !ok {
+		if ok, err := r.walker.nextFrame(f); !ok {
 			return false, err
 		}
-		if opt.loopback != loopbackNone && loopbackCopy(block, &f, opt.loopback) {
+		if opt.loopback != loopbackNone && loopbackCopy(block, f, opt.loopback) {
 			continue
 		}
-		start, caplen, wireLen, ok := opt.mode.addCookedHeader(block, &f)
+		start, caplen, wireLen, ok := opt.mode.addCookedHeader(block, f)
 		if !ok {
 			return false, errBadBlock
 		}
 		if opt.filter != nil {
-			keep, ok := runUserFilter(block, &f, opt, start, min(caplen, opt.snaplen), wireLen)
+			keep, ok := runUserFilter(block, f, opt, start, min(caplen, opt.snaplen), wireLen)
 			if !ok {
 				return false, errBadBlock
 			}
@@ -101,7 +101,7 @@ func (r *blockReader) next(ref *packetRef) (ok bool, err error) {
 				caplen = int(keep)
 			}
 		}
-		start, caplen, wireLen, ok = opt.mode.putVLANTag(block, &f, start, caplen, wireLen)
+		start, caplen, wireLen, ok = opt.mode.putVLANTag(block, f, start, caplen, wireLen)
 		if !ok {
 			return false, errBadBlock
 		}
@@ -109,7 +109,8 @@ func (r *blockReader) next(ref *packetRef) (ok bool, err error) {
 		if opt.micro {
 			nsec -= nsec % 1000
 		}
-		*ref = packetRef{start: start, caplen: min(caplen, opt.snaplen), wireLen: wireLen, sec: f.Sec, nsec: nsec}
+		ref.start, ref.caplen, ref.wireLen = start, min(caplen, opt.snaplen), wireLen
+		ref.sec, ref.nsec = f.Sec, nsec
 		return true, nil
 	}
 }

@@ -216,19 +216,6 @@ var errFanoutTaken = errors.New("capture: fanout group id taken")
 // rejectAll is the program that keeps nothing, attached on Stop.
 var rejectAll = filter.Program{{Op: filter.ClassRet | filter.SrcK, K: 0}}
 
-// poll waits for input on fds for up to timeout (negative: forever). It
-// returns on EINTR too.
-func poll(fds []unix.PollFd, timeout time.Duration) error {
-	ms := -1
-	if timeout >= 0 {
-		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
-	}
-	if _, err := unix.Poll(fds, ms); err != nil && err != unix.EINTR {
-		return fmt.Errorf("capture: poll: %w", err)
-	}
-	return nil
-}
-
 // socketError reads the error the kernel reported on the socket.
 func socketError(fd int) error {
 	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)

@@ -253,11 +253,27 @@ type liveLoop struct {
 	captured int
 }
 
+// infoReader is a live source that fills the caller's CaptureInfo in
+// place (*capture.Source is one): the loop then spares copying the
+// returned struct on every packet, a stall that costs about as much as
+// reading the packet.
+type infoReader interface {
+	ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error)
+}
+
 // run returns the error that ended the loop early. The capture's io.EOF
 // (after Stop, once the ring is drained) and -c's limit are normal ends.
 func (l *liveLoop) run() (readErr, writeErr error) {
+	read := func(ci *pcap.CaptureInfo) (data []byte, err error) {
+		data, *ci, err = l.src.ReadPacket()
+		return data, err
+	}
+	if r, ok := l.src.(infoReader); ok {
+		read = r.ReadPacketInfo
+	}
+	var ci pcap.CaptureInfo
 	for l.limit == 0 || l.captured < l.limit {
-		data, ci, err := l.src.ReadPacket()
+		data, err := read(&ci)
 		if err != nil {
 			if err == io.EOF {
 				return nil, nil
