@@ -148,7 +148,7 @@ func attachPrograms(fd int, spec socketSpec, dir Direction, lo loopbackRule) (pr
 	progs = buildPrograms(spec.filter, spec.mode, spec.snaplen, dir, lo)
 	if len(progs.Kernel) > maxKernelInstructions {
 		refused = fmt.Errorf("%d instructions, more than the kernel's limit of %d", len(progs.Kernel), maxKernelInstructions)
-	} else if refused = attachFilter(fd, progs.Kernel); refused == nil {
+	} else if refused = attachCapturing(fd, progs.Kernel); refused == nil {
 		return progs, nil
 	} else if errors.Is(refused, unix.ENOMEM) {
 		refused = fmt.Errorf("%w; raise net.core.optmem_max with sysctl", refused)
@@ -159,6 +159,10 @@ func attachPrograms(fd int, spec socketSpec, dir Direction, lo loopbackRule) (pr
 	}
 	return progs, refused
 }
+
+// attachCapturing attaches the capture's own program; tests replace it to
+// have the kernel refuse programs it would take.
+var attachCapturing = attachFilter
 
 // mapRing asks the kernel for a ring of geometry geo and maps it.
 func mapRing(fd int, name string, geo ringGeometry) ([]byte, error) {
