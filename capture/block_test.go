@@ -17,6 +17,7 @@ type synthPacket struct {
 	tpid      uint16
 	addr      linkAddr
 	macLen    int // link header length the kernel assumed; 0 for cooked
+	reserve   int // PACKET_RESERVE; 0 for vlanTagLen
 }
 
 // buildBlock lays packets out as the kernel does: block descriptor, then
@@ -29,7 +30,11 @@ func buildBlock(size int, pkts []synthPacket) []byte {
 	hostOrder.PutUint32(b[blockNumPacketsOffset:], uint32(len(pkts)))
 	hostOrder.PutUint32(b[blockFirstOffset:], uint32(off))
 	for i, p := range pkts {
-		netoff := align16(frameHeadroom+max(p.macLen, 16)) + vlanTagLen
+		reserve := p.reserve
+		if reserve == 0 {
+			reserve = vlanTagLen
+		}
+		netoff := align16(frameHeadroom+max(p.macLen, 16)) + reserve
 		mac := netoff - p.macLen
 		h := b[off:]
 		wire := p.wireLen
@@ -195,6 +200,7 @@ func FuzzBlockWalker(f *testing.F) {
 		if kind&0x80 != 0 {
 			opt.snaplen = 33
 			opt.filter = func(data []byte, wireLen int) uint32 { return uint32(len(data)) / 2 }
+			opt.metadata = kind&0x40 != 0
 		}
 		orig := len(block)
 		refs, _ := readBlock(block, &opt, nil)

@@ -17,7 +17,7 @@ import (
 
 // metadataWords are the ancillary values offered, in order (SKF_AD_*
 // offsets from SKF_AD_OFF).
-var metadataWords = [...]uint32{
+var metadataWords = [metadataWordCount]uint32{
 	skfAdProtocol,
 	skfAdPktType,
 	skfAdIfindex,
@@ -27,8 +27,10 @@ var metadataWords = [...]uint32{
 	skfAdVLANTPID,
 }
 
+const metadataWordCount = 7
+
 // metadataLen is the bytes of metadata in front of the frame.
-const metadataLen = 4 * len(metadataWords)
+const metadataLen = 4 * metadataWordCount
 
 // metadataSlot is the offset in the metadata of an ancillary value.
 func metadataSlot(ad uint32) (uint32, bool) {
@@ -79,7 +81,7 @@ func userProgram(p filter.Program) (prog filter.Program, metadata bool) {
 			continue
 		}
 		if ins.K < skfSpecialBase {
-			ins.K += uint32(metadataLen)
+			ins.K += metadataLen
 		}
 	}
 	return out, true
@@ -93,7 +95,7 @@ func putMetadata(dst, b []byte, f *frame) {
 	if f.Status&statusVLANValid != 0 || f.VLANTCI != 0 {
 		tci, present, tpid = f.VLANTCI&0xffff, 1, uint32(vlanTPID(f))
 	}
-	values := [len(metadataWords)]uint32{
+	values := [metadataWordCount]uint32{
 		uint32(a.Protocol), uint32(a.PktType), uint32(a.Ifindex), uint32(a.HAType), tci, present, tpid,
 	}
 	for i, v := range values {
