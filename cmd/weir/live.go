@@ -69,6 +69,9 @@ func (c *command) captureConfig(device string) capture.Config {
 		BufferSize:  c.opts.bufferKiB * 1024,
 		Nanoseconds: c.opts.precision == precisionNano,
 		Fanout:      c.opts.fanout,
+		// As tcpdump, say so when the kernel refuses the filter and it
+		// runs in user space.
+		Warn: func(err error) { c.errorf("warning: %s", liveErrorText(err)) },
 	}
 	if c.opts.immediate || c.opts.packetBuffered {
 		cfg.BlockTimeout = immediateBlockTimeout
