@@ -57,6 +57,10 @@ type frame struct {
 	VLANTPID uint16
 }
 
+// tagged reports whether the kernel took a VLAN tag out of the packet
+// (older kernels set only the TCI, as libpcap's VLAN_VALID allows).
+func (f *frame) tagged() bool { return f.Status&statusVLANValid != 0 || f.VLANTCI != 0 }
+
 // dataStart is the offset in the block of the packet's first byte.
 func (f *frame) dataStart() int { return f.Offset + int(f.Mac) }
 

@@ -85,9 +85,12 @@ func (r *blockReader) next(ref *packetRef) (ok bool, err error) {
 		if opt.loopback != loopbackNone && loopbackCopy(block, f, opt.loopback) {
 			continue
 		}
-		start, caplen, wireLen, ok := opt.mode.addCookedHeader(block, f)
-		if !ok {
-			return false, errBadBlock
+		start, caplen, wireLen := f.dataStart(), int(f.Snaplen), int(f.Len)
+		if opt.mode.Cooked != notCooked {
+			var ok bool
+			if start, caplen, wireLen, ok = opt.mode.addCookedHeader(block, f); !ok {
+				return false, errBadBlock
+			}
 		}
 		if opt.filter != nil {
 			keep, ok := runUserFilter(block, f, opt, start, min(caplen, opt.snaplen), wireLen)
@@ -101,9 +104,11 @@ func (r *blockReader) next(ref *packetRef) (ok bool, err error) {
 				caplen = int(keep)
 			}
 		}
-		start, caplen, wireLen, ok = opt.mode.putVLANTag(block, f, start, caplen, wireLen)
-		if !ok {
-			return false, errBadBlock
+		if f.tagged() {
+			var ok bool
+			if start, caplen, wireLen, ok = opt.mode.putVLANTag(block, f, start, caplen, wireLen); !ok {
+				return false, errBadBlock
+			}
 		}
 		nsec := f.Nsec
 		if opt.micro {

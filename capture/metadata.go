@@ -92,7 +92,7 @@ func userProgram(p filter.Program) (prog filter.Program, metadata bool) {
 func putMetadata(dst, b []byte, f *frame) {
 	a := parseLinkAddr(b, f.Offset)
 	var tci, present, tpid uint32
-	if f.Status&statusVLANValid != 0 || f.VLANTCI != 0 {
+	if f.tagged() {
 		tci, present, tpid = f.VLANTCI&0xffff, 1, uint32(vlanTPID(f))
 	}
 	values := [metadataWordCount]uint32{

@@ -91,8 +91,7 @@ func (m linkMode) addCookedHeader(b []byte, f *frame) (start, caplen, wireLen in
 // before it down into the headroom (libpcap does it only when the type
 // field was captured). It returns the frame's new start and lengths.
 func (m linkMode) putVLANTag(b []byte, f *frame, start, caplen, wireLen int) (int, int, int, bool) {
-	tagged := f.Status&statusVLANValid != 0 || f.VLANTCI != 0
-	if m.VLANOffset < 0 || !tagged || caplen < m.VLANOffset {
+	if m.VLANOffset < 0 || !f.tagged() || caplen < m.VLANOffset {
 		return start, caplen, wireLen, true
 	}
 	if start-vlanTagLen < f.Offset+frameHeadroom {

@@ -267,16 +267,16 @@ type infoReader interface {
 // run returns the error that ended the loop early. The capture's io.EOF
 // (after Stop, once the ring is drained) and -c's limit are normal ends.
 func (l *liveLoop) run() (readErr, writeErr error) {
-	read := func(ci *pcap.CaptureInfo) (data []byte, err error) {
-		data, *ci, err = l.src.ReadPacket()
-		return data, err
-	}
-	if r, ok := l.src.(infoReader); ok {
-		read = r.ReadPacketInfo
-	}
+	fast, isFast := l.src.(infoReader)
 	var ci pcap.CaptureInfo
 	for l.limit == 0 || l.captured < l.limit {
-		data, err := read(&ci)
+		var data []byte
+		var err error
+		if isFast {
+			data, err = fast.ReadPacketInfo(&ci)
+		} else {
+			data, ci, err = l.src.ReadPacket()
+		}
 		if err != nil {
 			if err == io.EOF {
 				return nil, nil
