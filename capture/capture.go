@@ -47,10 +47,6 @@ type Config struct {
 	// Fanout, when above 1, opens that many sockets in one PACKET_FANOUT
 	// group (hash mode), read together and merged by timestamp.
 	Fanout int
-	// Warn, when set, is told of what works less well than asked without
-	// failing: a *KernelFilterError when the kernel refuses the filter,
-	// which then runs in user space (tcpdump prints a warning then).
-	Warn func(error)
 }
 
 // Stats are the kernel's counters for a capture (PACKET_STATISTICS), as

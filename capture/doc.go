@@ -32,7 +32,7 @@
 // the wanted direction and the filter runs on each frame before it is
 // returned, with the kernel's metadata (the VLAN tag it took out, the
 // packet type, the interface...) in front of it for the loads that read
-// them. Config.Warn is told, as tcpdump warns.
+// them. Source.FilterRefused says why, for a warning as tcpdump prints.
 //
 // # Reading
 //

@@ -43,8 +43,7 @@ func (e *PermissionError) Unwrap() []error { return []error{os.ErrPermission, e.
 // KernelFilterError says why the kernel does not run a capture's filter.
 // The capture then works as libpcap's does in that case: the kernel keeps
 // every packet and the filter runs in user space, which costs a copy of
-// each packet to user space and more CPU. Open reports it through
-// Config.Warn.
+// each packet to user space and more CPU. Source.FilterRefused returns it.
 type KernelFilterError struct {
 	Interface    string
 	Instructions int   // of the program refused

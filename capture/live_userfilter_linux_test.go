@@ -28,10 +28,15 @@ func refuseFilters(t *testing.T) {
 	t.Cleanup(func() { attachCapturing = attachFilter })
 }
 
-// warnings collects what Open reports through Config.Warn.
+// warnings are what FilterRefused says of a source.
 type warnings struct{ errs []error }
 
-func (w *warnings) warn(err error) { w.errs = append(w.errs, err) }
+func (w *warnings) of(src *Source) *Source {
+	if err := src.FilterRefused(); err != nil {
+		w.errs = append(w.errs, err)
+	}
+	return src
+}
 
 // refusal is the one KernelFilterError reported, or a test failure.
 func (w *warnings) refusal(t *testing.T, label string) *KernelFilterError {
@@ -57,7 +62,7 @@ func TestLiveUserSpaceFilterMatchesKernel(t *testing.T) {
 	collectors := make([]*collector, len(liveExpressions))
 	warned := make([]warnings, len(liveExpressions))
 	for i, expr := range liveExpressions {
-		collectors[i] = collect(openIn(t, v, Config{Interface: testutil.CaptureIf, Warn: warned[i].warn}, expr))
+		collectors[i] = collect(warned[i].of(openIn(t, v, Config{Interface: testutil.CaptureIf}, expr)))
 	}
 	v.Inject(t, frames...)
 	witness.waitCount(t, len(frames))
@@ -170,7 +175,7 @@ func TestLiveKernelRefusesFilter(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d instructions", c.name, len(prog))
-		collectors = append(collectors, collect(openIn(t, v, Config{Interface: testutil.CaptureIf, Filter: prog, Warn: warned[i].warn}, "")))
+		collectors = append(collectors, collect(warned[i].of(openIn(t, v, Config{Interface: testutil.CaptureIf, Filter: prog}, ""))))
 	}
 	v.Inject(t, frames...)
 	witness.waitCount(t, len(frames))

@@ -33,8 +33,8 @@ package capture
 //	func (s *Source) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error)
 //	    ReadPacket filling *ci in place: a loop over many packets spares
 //	    a copy of the struct per packet (cmd/weir's live loop uses it)
-//	Config.Warn func(error)
-//	    told of a *KernelFilterError when the kernel refuses the filter,
-//	    which then runs in user space (tcpdump warns then)
+//	func (s *Source) FilterRefused() error
+//	    a *KernelFilterError when the kernel refused the filter, which
+//	    then runs in user space (tcpdump warns then); nil otherwise
 //	type KernelFilterError  // interface, size of the refused program, the
 //	                        // kernel's reason (wraps the errno)

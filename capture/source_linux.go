@@ -90,9 +90,6 @@ func Open(cfg Config) (*Source, error) {
 		return nil, err
 	}
 	s.wait = make([]*ringReader, 0, n)
-	if cfg.Warn != nil && s.rings[0].userFilter != nil {
-		cfg.Warn(s.rings[0].userFilter)
-	}
 	return s, nil
 }
 
@@ -120,6 +117,16 @@ var newFanoutID = fanoutID
 // an id already taken by another program would make joining fail.
 func fanoutID() int {
 	return 1 + (os.Getpid()^int(rand.Uint32()))&0xfffe
+}
+
+// FilterRefused says why the kernel refused the capture's filter, which
+// then runs in user space (tcpdump warns then): a *KernelFilterError, or
+// nil when the kernel runs the filter.
+func (s *Source) FilterRefused() error {
+	if len(s.rings) == 0 || s.rings[0].userFilter == nil {
+		return nil
+	}
+	return s.rings[0].userFilter
 }
 
 // LinkType is the capture's link type.

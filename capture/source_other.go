@@ -21,6 +21,9 @@ func (s *Source) ReadPacket() ([]byte, pcap.CaptureInfo, error) {
 // ReadPacketInfo returns ErrNotSupported.
 func (s *Source) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error) { return nil, ErrNotSupported }
 
+// FilterRefused returns nil.
+func (s *Source) FilterRefused() error { return nil }
+
 // LinkType returns 0.
 func (s *Source) LinkType() pcap.LinkType { return 0 }
 

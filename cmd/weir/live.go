@@ -69,9 +69,6 @@ func (c *command) captureConfig(device string) capture.Config {
 		BufferSize:  c.opts.bufferKiB * 1024,
 		Nanoseconds: c.opts.precision == precisionNano,
 		Fanout:      c.opts.fanout,
-		// As tcpdump, say so when the kernel refuses the filter and it
-		// runs in user space.
-		Warn: func(err error) { c.errorf("warning: %s", liveErrorText(err)) },
 	}
 	if c.opts.immediate || c.opts.packetBuffered {
 		cfg.BlockTimeout = immediateBlockTimeout
@@ -97,6 +94,13 @@ func (c *command) openLive(cfg capture.Config, expr string) (liveSource, bool) {
 	if err != nil {
 		c.reportOpenError(cfg.Interface, err)
 		return nil, false
+	}
+	// As tcpdump, say so when the kernel refused the filter, which then
+	// runs in user space.
+	if r, ok := src.(interface{ FilterRefused() error }); ok {
+		if err := r.FilterRefused(); err != nil {
+			c.errorf("warning: %s", liveErrorText(err))
+		}
 	}
 	return src, true
 }
