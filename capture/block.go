@@ -57,6 +57,10 @@ type frame struct {
 	VLANTPID uint16
 }
 
+// tagged reports whether the kernel took a VLAN tag out of the packet
+// (older kernels set only the TCI, as libpcap's VLAN_VALID allows).
+func (f *frame) tagged() bool { return f.Status&statusVLANValid != 0 || f.VLANTCI != 0 }
+
 // dataStart is the offset in the block of the packet's first byte.
 func (f *frame) dataStart() int { return f.Offset + int(f.Mac) }
 
@@ -66,19 +70,17 @@ func parseFrame(b []byte, off int, f *frame) error {
 	if off < blockDescLen || off > len(b)-frameHeadroom {
 		return errBadBlock
 	}
-	h := b[off:]
-	*f = frame{
-		Offset:   off,
-		Sec:      hostOrder.Uint32(h[frameSecOffset:]),
-		Nsec:     hostOrder.Uint32(h[frameNsecOffset:]),
-		Snaplen:  hostOrder.Uint32(h[frameSnapOffset:]),
-		Len:      hostOrder.Uint32(h[frameLenOffset:]),
-		Status:   hostOrder.Uint32(h[frameStatOffset:]),
-		Mac:      hostOrder.Uint16(h[frameMacOffset:]),
-		Net:      hostOrder.Uint16(h[frameNetOffset:]),
-		VLANTCI:  hostOrder.Uint32(h[frameTCIOffset:]),
-		VLANTPID: hostOrder.Uint16(h[frameTPIDOffset:]),
-	}
+	h := b[off : off+frameHeadroom : off+frameHeadroom]
+	f.Offset = off
+	f.Sec = hostOrder.Uint32(h[frameSecOffset:])
+	f.Nsec = hostOrder.Uint32(h[frameNsecOffset:])
+	f.Snaplen = hostOrder.Uint32(h[frameSnapOffset:])
+	f.Len = hostOrder.Uint32(h[frameLenOffset:])
+	f.Status = hostOrder.Uint32(h[frameStatOffset:])
+	f.Mac = hostOrder.Uint16(h[frameMacOffset:])
+	f.Net = hostOrder.Uint16(h[frameNetOffset:])
+	f.VLANTCI = hostOrder.Uint32(h[frameTCIOffset:])
+	f.VLANTPID = hostOrder.Uint16(h[frameTPIDOffset:])
 	if int(f.Mac) < frameHeadroom || uint64(off)+uint64(f.Mac)+uint64(f.Snaplen) > uint64(len(b)) {
 		return errBadBlock
 	}

@@ -17,6 +17,7 @@ type synthPacket struct {
 	tpid      uint16
 	addr      linkAddr
 	macLen    int // link header length the kernel assumed; 0 for cooked
+	reserve   int // PACKET_RESERVE; 0 for vlanTagLen
 }
 
 // buildBlock lays packets out as the kernel does: block descriptor, then
@@ -29,7 +30,11 @@ func buildBlock(size int, pkts []synthPacket) []byte {
 	hostOrder.PutUint32(b[blockNumPacketsOffset:], uint32(len(pkts)))
 	hostOrder.PutUint32(b[blockFirstOffset:], uint32(off))
 	for i, p := range pkts {
-		netoff := align16(frameHeadroom+max(p.macLen, 16)) + vlanTagLen
+		reserve := p.reserve
+		if reserve == 0 {
+			reserve = vlanTagLen
+		}
+		netoff := align16(frameHeadroom+max(p.macLen, 16)) + reserve
 		mac := netoff - p.macLen
 		h := b[off:]
 		wire := p.wireLen
@@ -191,13 +196,14 @@ func FuzzBlockWalker(f *testing.F) {
 	f.Add(buildBlock(1024, []synthPacket{{data: make([]byte, 40), addr: linkAddr{AddrLen: 200}}}), uint8(1))
 	f.Fuzz(func(t *testing.T, block []byte, kind uint8) {
 		lts := []linkMode{modeFor(1), modeFor(113), modeFor(276), modeFor(101)}
-		opt := batchOptions{mode: lts[int(kind)%len(lts)], snaplen: 1 << 20}
+		opt := frameOptions{mode: lts[int(kind)%len(lts)], snaplen: 1 << 20}
 		if kind&0x80 != 0 {
 			opt.snaplen = 33
 			opt.filter = func(data []byte, wireLen int) uint32 { return uint32(len(data)) / 2 }
+			opt.metadata = kind&0x40 != 0
 		}
 		orig := len(block)
-		refs, _ := fillBatch(block, &opt, nil)
+		refs, _ := readBlock(block, &opt, nil)
 		if len(block) != orig {
 			t.Fatal("block changed length")
 		}
@@ -210,4 +216,21 @@ func FuzzBlockWalker(f *testing.F) {
 			}
 		}
 	})
+}
+
+// readBlock reads every packet of a block, appending their references to
+// refs, as a ring reader does one at a time.
+func readBlock(block []byte, opt *frameOptions, refs []packetRef) ([]packetRef, error) {
+	r := blockReader{opt: opt}
+	if err := r.reset(block); err != nil {
+		return refs, err
+	}
+	for {
+		var ref packetRef
+		ok, err := r.next(&ref)
+		if !ok {
+			return refs, err
+		}
+		refs = append(refs, ref)
+	}
 }

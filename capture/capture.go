@@ -45,7 +45,7 @@ type Config struct {
 	// unfiltered packet leaking in between.
 	Filter filter.Program
 	// Fanout, when above 1, opens that many sockets in one PACKET_FANOUT
-	// group (hash mode) read in parallel.
+	// group (hash mode), read together and merged by timestamp.
 	Fanout int
 }
 

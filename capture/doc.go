@@ -26,20 +26,40 @@
 // the ring never holds a packet the filter rejected. (libpcap binds first
 // and swaps a reject-all filter for the real one after draining.)
 //
+// A filter the kernel refuses (longer than its 4096 instructions, too
+// big for the socket's net.core.optmem_max, backward jumps...) runs in
+// user space instead, as libpcap does: the kernel keeps every packet of
+// the wanted direction and the filter runs on each frame before it is
+// returned, with the kernel's metadata (the VLAN tag it took out, the
+// packet type, the interface...) in front of it for the loads that read
+// them. Source.FilterRefused says why, for a warning as tcpdump prints.
+//
 // # Reading
 //
-// One goroutine per socket waits for the kernel's blocks (poll on the
-// socket and an eventfd) and rebuilds their packets in place; ReadPacket
-// returns them one at a time from the ring memory, allocating nothing.
+// ReadPacket reads the ring itself, as libpcap does: it walks the block
+// the kernel handed over in place, rebuilding each packet's frame in the
+// room the kernel leaves in front of it (cooked header, VLAN tag), gives
+// the block back once the caller is done with its last packet, and only
+// when no block is ready waits for the next one (an epoll instance that
+// Go's poller watches: the goroutine parks, no thread blocks). No packet
+// is copied and nothing is allocated per packet. ReadPacketInfo is the
+// same with the CaptureInfo filled in place, which spares a loop over
+// millions of packets a copy of the struct each time.
+//
 // Stop attaches a reject-all filter, so the packets the kernel already
 // accepted are still returned, including those of a block it is filling
 // (handed over by its retire timer), then io.EOF.
 //
 // With Fanout above 1, the sockets form one PACKET_FANOUT group (hash of
-// the flow, fragments reassembled first) and are read in parallel. Each
-// socket's packets keep the kernel's order; ReadPacket returns the
-// earliest of the packets already handed over by any socket, so across
-// sockets the stream is in timestamp order except for a packet still in
-// a block the kernel holds, which can come later than a packet stamped
-// after it, by at most BlockTimeout.
+// the flow, fragments reassembled first), read together and merged by
+// timestamp. Each socket's packets keep the kernel's order. Across
+// sockets the earliest packet handed over goes first, with a watermark
+// for those not handed over yet: the kernel records when it opened the
+// block it is filling, before stamping any packet in it, so a packet
+// stamped after that waits until the block is handed over (full, or by its
+// retire timer, at most BlockTimeout later). The stream is then in
+// timestamp order, but for two exceptions: a packet stamped within
+// microseconds of the block's opening may precede it, and a packet is
+// held back only while every socket with packets waiting has half of its
+// ring free; past that, it goes out rather than risk losing packets.
 package capture

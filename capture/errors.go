@@ -39,3 +39,20 @@ func (e *PermissionError) Error() string {
 
 // Unwrap lets errors.Is match os.ErrPermission and the errno.
 func (e *PermissionError) Unwrap() []error { return []error{os.ErrPermission, e.Err} }
+
+// KernelFilterError says why the kernel does not run a capture's filter.
+// The capture then works as libpcap's does in that case: the kernel keeps
+// every packet and the filter runs in user space, which costs a copy of
+// each packet to user space and more CPU. Source.FilterRefused returns it.
+type KernelFilterError struct {
+	Interface    string
+	Instructions int   // of the program refused
+	Err          error // the kernel's refusal
+}
+
+func (e *KernelFilterError) Error() string {
+	return fmt.Sprintf("%s: the kernel refused the filter of %d instructions (%v): filtering in user space",
+		e.Interface, e.Instructions, e.Err)
+}
+
+func (e *KernelFilterError) Unwrap() error { return e.Err }

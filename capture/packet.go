@@ -62,46 +62,55 @@ func (m linkMode) headerLen() int {
 	return 0
 }
 
-// assemble rebuilds the frame of packet f in place in block b: the cooked
-// header in front of it, then the VLAN tag put back, both written into the
-// headroom the kernel leaves before the data. It returns where the frame
-// starts, the bytes present and the length on the wire; ok is false when
-// the headroom is too small (which the kernel's layout never produces).
-func (m linkMode) assemble(b []byte, f *frame) (start, caplen, wireLen int, ok bool) {
+// addCookedHeader writes the cooked header, if the mode has one, in front
+// of packet f in block b, into the headroom the kernel leaves before the
+// data. It returns where the frame starts, the bytes present and the
+// length on the wire; ok is false when the headroom is too small (which
+// the kernel's layout never produces).
+func (m linkMode) addCookedHeader(b []byte, f *frame) (start, caplen, wireLen int, ok bool) {
 	start, caplen, wireLen = f.dataStart(), int(f.Snaplen), int(f.Len)
-	floor := f.Offset + frameHeadroom
-	if n := m.headerLen(); n > 0 {
-		if start-n < floor {
-			return 0, 0, 0, false
-		}
-		start -= n
-		addr := parseLinkAddr(b, f.Offset)
-		if m.Cooked == cookedSLL {
-			putSLL(b[start:start+n], &addr)
-		} else {
-			putSLL2(b[start:start+n], &addr)
-		}
-		caplen += n
-		wireLen += n
+	n := m.headerLen()
+	if n == 0 {
+		return start, caplen, wireLen, true
 	}
-	tagged := f.Status&statusVLANValid != 0 || f.VLANTCI != 0
-	if m.VLANOffset >= 0 && tagged && caplen >= m.VLANOffset {
-		if start-vlanTagLen < floor {
-			return 0, 0, 0, false
-		}
-		copy(b[start-vlanTagLen:], b[start:start+m.VLANOffset])
-		start -= vlanTagLen
-		tpid := uint16(etherTypeVLAN)
-		if f.Status&statusVLANTPIDValid != 0 {
-			tpid = f.VLANTPID
-		}
-		tag := b[start+m.VLANOffset:]
-		binary.BigEndian.PutUint16(tag, tpid)
-		binary.BigEndian.PutUint16(tag[2:], uint16(f.VLANTCI))
-		caplen += vlanTagLen
-		wireLen += vlanTagLen
+	if start-n < f.Offset+frameHeadroom {
+		return 0, 0, 0, false
 	}
-	return start, caplen, wireLen, true
+	start -= n
+	addr := parseLinkAddr(b, f.Offset)
+	if m.Cooked == cookedSLL {
+		putSLL(b[start:start+n], &addr)
+	} else {
+		putSLL2(b[start:start+n], &addr)
+	}
+	return start, caplen + n, wireLen + n, true
+}
+
+// putVLANTag puts back the VLAN tag the kernel took out of packet f, whose
+// frame starts at start in block b, at the mode's offset, moving the bytes
+// before it down into the headroom (libpcap does it only when the type
+// field was captured). It returns the frame's new start and lengths.
+func (m linkMode) putVLANTag(b []byte, f *frame, start, caplen, wireLen int) (int, int, int, bool) {
+	if m.VLANOffset < 0 || !f.tagged() || caplen < m.VLANOffset {
+		return start, caplen, wireLen, true
+	}
+	if start-vlanTagLen < f.Offset+frameHeadroom {
+		return 0, 0, 0, false
+	}
+	copy(b[start-vlanTagLen:], b[start:start+m.VLANOffset])
+	start -= vlanTagLen
+	tag := b[start+m.VLANOffset:]
+	binary.BigEndian.PutUint16(tag, vlanTPID(f))
+	binary.BigEndian.PutUint16(tag[2:], uint16(f.VLANTCI))
+	return start, caplen + vlanTagLen, wireLen + vlanTagLen, true
+}
+
+// vlanTPID is the protocol of the tag the kernel took out of packet f.
+func vlanTPID(f *frame) uint16 {
+	if f.Status&statusVLANTPIDValid != 0 {
+		return f.VLANTPID
+	}
+	return etherTypeVLAN
 }
 
 // putSLL writes a LINUX_SLL header: packet type, ARPHRD type, address

@@ -18,10 +18,10 @@ func mustHex(s string) []byte {
 }
 
 // One block through fillBatch, returning each kept packet's bytes.
-func batchOf(t *testing.T, opt batchOptions, pkts ...synthPacket) ([][]byte, []packetRef) {
+func batchOf(t *testing.T, opt frameOptions, pkts ...synthPacket) ([][]byte, []packetRef) {
 	t.Helper()
 	block := buildBlock(1<<16, pkts)
-	refs, err := fillBatch(block, &opt, nil)
+	refs, err := readBlock(block, &opt, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestVLANTagPutBackOnEthernet(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, refs := batchOf(t, batchOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 262144}, c.p)
+			got, refs := batchOf(t, frameOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 262144}, c.p)
 			want := mustHex(c.wantHx)
 			if len(got) != 1 || !bytes.Equal(got[0], want) {
 				t.Fatalf("frame = %x\nwant    %x", got, want)
@@ -71,7 +71,7 @@ func TestVLANTagPutBackOnEthernet(t *testing.T) {
 func TestVLANTagNotPutBackInShortSnapshot(t *testing.T) {
 	// libpcap inserts the tag only when the type field was captured.
 	p := synthPacket{data: mustHex("ffffffffffff0200"), wireLen: 60, macLen: 14, status: statusVLANValid, tci: 9}
-	got, _ := batchOf(t, batchOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 100}, p)
+	got, _ := batchOf(t, frameOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 100}, p)
 	if !bytes.Equal(got[0], p.data) {
 		t.Fatalf("frame = %x, want it unchanged", got[0])
 	}
@@ -99,7 +99,7 @@ func TestCookedHeaders(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.lt.Name(), func(t *testing.T) {
-			got, refs := batchOf(t, batchOptions{mode: modeFor(c.lt), snaplen: 262144}, c.p)
+			got, refs := batchOf(t, frameOptions{mode: modeFor(c.lt), snaplen: 262144}, c.p)
 			want := mustHex(c.want)
 			if !bytes.Equal(got[0], want) {
 				t.Fatalf("frame = %x\nwant    %x", got[0], want)
@@ -117,7 +117,7 @@ func TestSnaplenFilterAndTimestamps(t *testing.T) {
 		{data: frame, sec: 1700000000, nsec: 123456789, macLen: 14},
 		{data: frame[:50], sec: 1700000001, nsec: 5, macLen: 14},
 	}
-	opt := batchOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 96, micro: true}
+	opt := frameOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 96, micro: true}
 	got, refs := batchOf(t, opt, pkts...)
 	if len(got[0]) != 96 || refs[0].wireLen != 200 || len(got[1]) != 50 {
 		t.Fatalf("lengths %d/%d and %d, want 96/200 and 50", len(got[0]), refs[0].wireLen, len(got[1]))
@@ -153,7 +153,7 @@ func TestLoopbackCopiesDropped(t *testing.T) {
 		rule loopbackRule
 		want int
 	}{{loopbackNone, 4}, {loopbackAny, 3}, {loopbackDevice, 2}} {
-		got, _ := batchOf(t, batchOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 1000, loopback: c.rule}, pkts...)
+		got, _ := batchOf(t, frameOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 1000, loopback: c.rule}, pkts...)
 		if len(got) != c.want {
 			t.Errorf("loopback rule %d kept %d packets, want %d", c.rule, len(got), c.want)
 		}
@@ -167,11 +167,13 @@ func TestRingGeometry(t *testing.T) {
 		block   int
 		count   int
 	}{
-		{0, 262144, 256 << 10, 8}, // libpcap's defaults
-		{0, 96, 64 << 10, 32},     // short snapshots, smaller blocks
+		{0, 262144, 512 << 10, 4}, // libpcap's buffer, a full packet per block
+		{0, 96, 512 << 10, 4},
 		{512 << 10, 262144, 128 << 10, 4},
 		{4096, 262144, 64 << 10, 2}, // never fewer than two blocks
-		{64 << 20, 1500, 64 << 10, 1024},
+		{64 << 20, 1500, 1 << 20, 64},
+		{64 << 20, 262144, 1 << 20, 64},
+		{256 << 10, 96, 64 << 10, 4},
 	}
 	for _, c := range cases {
 		g := newRingGeometry(c.buffer, c.snaplen, 4096, 0)
@@ -223,12 +225,12 @@ func BenchmarkFillBatch(b *testing.B) {
 	}
 	orig := buildBlock(256<<10, pkts)
 	block := make([]byte, len(orig))
-	opt := batchOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 262144}
+	opt := frameOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 262144}
 	refs := make([]packetRef, 0, len(pkts))
 	b.ReportAllocs()
 	for b.Loop() {
 		copy(block, orig)
-		refs, _ = fillBatch(block, &opt, refs[:0])
+		refs, _ = readBlock(block, &opt, refs[:0])
 	}
 	if len(refs) != len(pkts) {
 		b.Fatalf("%d packets, want %d", len(refs), len(pkts))

@@ -1,20 +1,21 @@
 package capture
 
 import (
-	"fmt"
-
 	"github.com/weircap/weir/filter"
 )
 
 // Kernel ancillary data offsets (SKF_AD_*) from SKF_AD_OFF, and the first
 // of the kernel's special negative offsets (SKF_LL_OFF).
 const (
-	skfAdOff       = 0xfffff000
-	skfAdProtocol  = 0
-	skfAdPktType   = 4
-	skfAdIfindex   = 8
-	skfAdHAType    = 28
-	skfSpecialBase = 0xffe00000
+	skfAdOff            = 0xfffff000
+	skfAdProtocol       = 0
+	skfAdPktType        = 4
+	skfAdIfindex        = 8
+	skfAdHAType         = 28
+	skfAdVLANTag        = 44
+	skfAdVLANTagPresent = 48
+	skfAdVLANTPID       = 60
+	skfSpecialBase      = 0xffe00000
 
 	packetOutgoing = 4 // PACKET_OUTGOING
 
@@ -37,27 +38,30 @@ type socketPrograms struct {
 // space instead, behind an accept-all kernel program. A direction other
 // than both (unless the socket already ignores outgoing packets) and the
 // loopback rule become a packet-type test in front.
-func buildPrograms(p filter.Program, mode linkMode, snaplen uint32, dir Direction, lo loopbackRule) (socketPrograms, error) {
-	var progs socketPrograms
+func buildPrograms(p filter.Program, mode linkMode, snaplen uint32, dir Direction, lo loopbackRule) socketPrograms {
 	if len(p) == 0 {
-		p = filter.Program{{Op: filter.ClassRet | filter.SrcK, K: snaplen}}
+		p = acceptAll(snaplen)
 	}
-	kernel := p
 	if mode.Cooked != notCooked {
 		fixed, ok := fixCookedProgram(p, mode.headerLen())
-		if ok {
-			kernel = fixed
-		} else {
-			progs.User = p
-			kernel = filter.Program{{Op: filter.ClassRet | filter.SrcK, K: snaplen}}
+		if !ok {
+			return inUserSpace(p, snaplen, dir, lo)
 		}
+		p = fixed
 	}
-	kernel = withDirection(kernel, dir, lo)
-	if len(kernel) > maxKernelInstructions {
-		return progs, fmt.Errorf("capture: filter of %d instructions is longer than the kernel's limit of %d", len(kernel), maxKernelInstructions)
-	}
-	progs.Kernel = kernel
-	return progs, nil
+	return socketPrograms{Kernel: withDirection(p, dir, lo)}
+}
+
+// inUserSpace are the programs for a filter p the kernel cannot run: the
+// kernel keeps every packet of the wanted direction, and p runs in user
+// space on the rebuilt frames (libpcap's filter_in_userland).
+func inUserSpace(p filter.Program, snaplen uint32, dir Direction, lo loopbackRule) socketPrograms {
+	return socketPrograms{Kernel: withDirection(acceptAll(snaplen), dir, lo), User: p}
+}
+
+// acceptAll keeps every packet, cut at snaplen.
+func acceptAll(snaplen uint32) filter.Program {
+	return filter.Program{{Op: filter.ClassRet | filter.SrcK, K: snaplen}}
 }
 
 // fixCookedProgram rewrites the packet loads of a program compiled for a

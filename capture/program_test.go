@@ -46,10 +46,7 @@ func TestCookedProgramsMoveOffsets(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.lt.Name()+" "+c.expr, func(t *testing.T) {
-			progs, err := buildPrograms(compileFor(t, c.expr, c.lt), modeFor(c.lt), 262144, DirectionInOut, loopbackNone)
-			if err != nil {
-				t.Fatal(err)
-			}
+			progs := buildPrograms(compileFor(t, c.expr, c.lt), modeFor(c.lt), 262144, DirectionInOut, loopbackNone)
 			if progs.User != nil {
 				t.Fatalf("program left to user space:\n%s", filter.Dump(progs.Kernel, filter.DumpAssembly))
 			}
@@ -75,10 +72,7 @@ func TestCookedProgramsMoveOffsets(t *testing.T) {
 
 func TestCookedProgramsKernelCannotRunGoToUserSpace(t *testing.T) {
 	p := compileFor(t, "link[1] = 0", pcap.LinkTypeLinuxSLL2)
-	progs, err := buildPrograms(p, modeFor(pcap.LinkTypeLinuxSLL2), 100, DirectionInOut, loopbackNone)
-	if err != nil {
-		t.Fatal(err)
-	}
+	progs := buildPrograms(p, modeFor(pcap.LinkTypeLinuxSLL2), 100, DirectionInOut, loopbackNone)
 	if progs.User == nil {
 		t.Fatal("a load of an SLL2 address byte was sent to the kernel")
 	}
@@ -159,55 +153,8 @@ func TestDirectionPrefix(t *testing.T) {
 }
 
 func TestEmptyFilterCutsAtSnaplen(t *testing.T) {
-	progs, err := buildPrograms(nil, modeFor(pcap.LinkTypeEthernet), 96, DirectionInOut, loopbackNone)
-	if err != nil {
-		t.Fatal(err)
-	}
+	progs := buildPrograms(nil, modeFor(pcap.LinkTypeEthernet), 96, DirectionInOut, loopbackNone)
 	if len(progs.Kernel) != 1 || progs.Kernel[0].Op != filter.ClassRet || progs.Kernel[0].K != 96 {
 		t.Fatalf("program %v, want ret #96", progs.Kernel)
-	}
-}
-
-func TestMergerOrdersByTimestamp(t *testing.T) {
-	m := newMerger(3, 1)
-	mk := func(ring int, secs ...uint32) *batch {
-		b := &batch{ring: ring}
-		for _, s := range secs {
-			b.refs = append(b.refs, packetRef{sec: s})
-		}
-		return b
-	}
-	m.add(mk(0, 1, 4, 6))
-	m.add(mk(1, 2, 3, 7))
-	m.add(mk(2, 5))
-	m.add(mk(2, 8)) // grows the queue past its first size
-	var got []uint32
-	exhaustedCount := 0
-	for {
-		b, ref, exhausted := m.next()
-		if b == nil {
-			break
-		}
-		if exhausted {
-			exhaustedCount++
-		}
-		got = append(got, ref.sec)
-	}
-	for i, s := range got {
-		if s != uint32(i+1) {
-			t.Fatalf("order %v, want 1..8", got)
-		}
-	}
-	if exhaustedCount != 4 {
-		t.Errorf("%d batches reported exhausted, want 4", exhaustedCount)
-	}
-	if m.done() {
-		t.Error("done before any ring ended")
-	}
-	for i := range 3 {
-		m.add(&batch{ring: i, end: true})
-	}
-	if !m.done() {
-		t.Error("not done after every ring ended")
 	}
 }

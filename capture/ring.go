@@ -13,6 +13,8 @@ const (
 	blockNumPacketsOffset = 12
 	blockFirstOffset      = 16
 	blockLengthOffset     = 20
+	blockOpenedSecOffset  = 32 // ts_first_pkt: when the kernel opened the block
+	blockOpenedNsecOffset = 36
 	blockDescLen          = 48 // with seq_num and the two timestamps
 
 	// struct tpacket3_hdr.
@@ -42,14 +44,15 @@ const (
 	statusVLANTPIDValid = 1 << 6
 )
 
-// Ring sizes. The default buffer is libpcap's 2 MiB; blocks are libpcap's
-// 256 KiB for the full snap length, smaller for short snap lengths so a
-// small buffer still has several blocks the kernel can fill while user
-// space reads the others.
+// Ring sizes. The default buffer is libpcap's 2 MiB. Blocks are as large
+// as four per ring allows, up to 1 MiB: the reader wakes once per block,
+// and each wake-up costs more than the packets of a small block (libpcap's
+// 256 KiB blocks cost weir twice the context switches). A small buffer
+// keeps four blocks, down to 64 KiB each.
 const (
 	DefaultBufferSize   = 2 << 20
 	DefaultBlockTimeout = 100 * time.Millisecond
-	maxBlockSize        = 256 << 10
+	maxBlockSize        = 1 << 20
 	minBlockSize        = 64 << 10
 	minBlockCount       = 4
 	// vlanTagLen is the room asked of the kernel (PACKET_RESERVE) in front
@@ -71,9 +74,9 @@ type ringGeometry struct {
 
 // newRingGeometry sizes a ring for bufferSize bytes (0: the default) and
 // packets of up to snaplen bytes. Blocks are a power of two, at least a
-// page, large enough for one packet of snaplen bytes (up to libpcap's
-// 256 KiB), and shrink down to 64 KiB before the ring gets fewer than four
-// of them.
+// page and 64 KiB, large enough for one packet of snaplen bytes, then as
+// large as a quarter of the buffer up to 1 MiB, and shrink down to 64 KiB
+// before the ring gets fewer than four of them.
 func newRingGeometry(bufferSize int, snaplen uint32, pageSize int, timeout time.Duration) ringGeometry {
 	if bufferSize <= 0 {
 		bufferSize = DefaultBufferSize
@@ -86,10 +89,13 @@ func newRingGeometry(bufferSize int, snaplen uint32, pageSize int, timeout time.
 	}
 	need := frameHeadroom + tpacketAlignment + vlanTagLen + 20 + int(snaplen)
 	block := pageSize
+	for block < minBlockSize {
+		block <<= 1
+	}
 	for block < need && block < maxBlockSize {
 		block <<= 1
 	}
-	for block < minBlockSize && block < maxBlockSize {
+	for block < maxBlockSize && 2*block*minBlockCount <= bufferSize {
 		block <<= 1
 	}
 	for block > minBlockSize && block > pageSize && bufferSize/block < minBlockCount {

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -16,18 +14,12 @@ import (
 
 // ring is one AF_PACKET socket with its mapped TPACKET_V3 receive ring.
 type ring struct {
-	name    string // the interface, for errors
-	err     error  // the socket's error, once seen
-	index   int
-	fd      int
-	mem     []byte
-	geo     ringGeometry
-	batches []batch
-	opt     batchOptions
-	// free holds one token per block the reader may hand out; the
-	// consumer returns a token when it gives a block back to the kernel.
-	free chan struct{}
-	cur  int // next block the reader looks at
+	*ringReader
+	name string // the interface, for errors
+	fd   int
+	// userFilter is why the kernel does not run the filter, which then
+	// runs in user space; nil when the kernel runs it.
+	userFilter error
 }
 
 // socketSpec is everything one socket of a capture is opened with.
@@ -66,9 +58,6 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
 		return nil, sysError(spec.name, "setsockopt PACKET_VERSION", err)
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_RESERVE, vlanTagLen); err != nil {
-		return nil, sysError(spec.name, "setsockopt PACKET_RESERVE", err)
-	}
 	dir := spec.dir
 	if dir == DirectionIn {
 		// Outgoing packets are then never copied; older kernels lack
@@ -84,18 +73,22 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 	case loopbackIndex:
 		lo = loopbackDevice
 	}
-	progs, err := buildPrograms(spec.filter, spec.mode, spec.snaplen, dir, lo)
+	progs, refused := attachPrograms(fd, spec, dir, lo)
+	if progs.Kernel == nil {
+		return nil, fmt.Errorf("capture: %s: attaching the filter: %w", spec.name, refused)
+	}
+	user, metadata := userProgram(progs.User)
+	reserve := vlanTagLen
+	if metadata {
+		reserve += metadataLen
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_RESERVE, reserve); err != nil {
+		return nil, sysError(spec.name, "setsockopt PACKET_RESERVE", err)
+	}
+	mem, err := mapRing(fd, spec.name, spec.geo)
 	if err != nil {
 		return nil, err
 	}
-	if err := attachFilter(fd, progs.Kernel); err != nil {
-		return nil, fmt.Errorf("capture: %s: attaching the filter: %w", spec.name, err)
-	}
-	r = &ring{name: spec.name, index: index, fd: fd, geo: spec.geo}
-	if err := r.mapRing(spec.name); err != nil {
-		return nil, err
-	}
-	mem := r.mem // r is nil by the time a failed return runs the defer
 	defer func() {
 		if err != nil {
 			unix.Munmap(mem)
@@ -131,74 +124,65 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 			return nil, err
 		}
 	}
-	r.opt = batchOptions{mode: spec.mode, snaplen: int(spec.snaplen), loopback: lo}
-	if progs.User != nil {
-		vm, err := filter.NewVM(progs.User)
+	opt := frameOptions{mode: spec.mode, snaplen: int(spec.snaplen), loopback: lo, metadata: metadata}
+	if user != nil {
+		vm, err := filter.NewVM(user)
 		if err != nil {
 			return nil, fmt.Errorf("capture: %s: %w", spec.name, err)
 		}
-		r.opt.filter = vm.Run
+		opt.filter = vm.Run
 	}
-	r.batches = make([]batch, r.geo.BlockCount)
-	r.free = make(chan struct{}, r.geo.BlockCount)
-	perBlock := r.geo.BlockSize / 128
-	for i := range r.batches {
-		r.batches[i] = batch{ring: index, block: i, refs: make([]packetRef, 0, perBlock)}
-		r.free <- struct{}{}
+	r = &ring{ringReader: newRingReader(index, mem, spec.geo, opt), name: spec.name, fd: fd}
+	if progs.User != nil && refused != nil {
+		r.userFilter = &KernelFilterError{Interface: spec.name, Instructions: len(progs.User), Err: refused}
 	}
 	return r, nil
 }
 
-// mapRing asks the kernel for the ring and maps it.
-func (r *ring) mapRing(name string) error {
+// attachPrograms attaches the kernel's part of the capture's filter. When
+// the kernel refuses the program (too long, too big for the socket's
+// optmem_max, or any other reason), it attaches an accept-all program
+// instead and the filter runs in user space, as libpcap does; refused
+// then says why. Kernel is nil when even that fails.
+func attachPrograms(fd int, spec socketSpec, dir Direction, lo loopbackRule) (progs socketPrograms, refused error) {
+	progs = buildPrograms(spec.filter, spec.mode, spec.snaplen, dir, lo)
+	if len(progs.Kernel) > maxKernelInstructions {
+		refused = fmt.Errorf("%d instructions, more than the kernel's limit of %d", len(progs.Kernel), maxKernelInstructions)
+	} else if refused = attachCapturing(fd, progs.Kernel); refused == nil {
+		return progs, nil
+	} else if errors.Is(refused, unix.ENOMEM) {
+		refused = fmt.Errorf("%w; raise net.core.optmem_max with sysctl", refused)
+	}
+	progs = inUserSpace(spec.filter, spec.snaplen, dir, lo)
+	if err := attachFilter(fd, progs.Kernel); err != nil {
+		return socketPrograms{}, err
+	}
+	return progs, refused
+}
+
+// attachCapturing attaches the capture's own program; tests replace it to
+// have the kernel refuse programs it would take.
+var attachCapturing = attachFilter
+
+// mapRing asks the kernel for a ring of geometry geo and maps it.
+func mapRing(fd int, name string, geo ringGeometry) ([]byte, error) {
 	req := unix.TpacketReq3{
-		Block_size:       uint32(r.geo.BlockSize),
-		Block_nr:         uint32(r.geo.BlockCount),
-		Frame_size:       uint32(r.geo.FrameSize),
-		Frame_nr:         uint32(r.geo.FrameCount),
-		Retire_blk_tov:   uint32(r.geo.RetireTimeout / time.Millisecond),
+		Block_size:       uint32(geo.BlockSize),
+		Block_nr:         uint32(geo.BlockCount),
+		Frame_size:       uint32(geo.FrameSize),
+		Frame_nr:         uint32(geo.FrameCount),
+		Retire_blk_tov:   uint32(geo.RetireTimeout / time.Millisecond),
 		Sizeof_priv:      0,
 		Feature_req_word: 0,
 	}
-	if err := unix.SetsockoptTpacketReq3(r.fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
-		return sysError(name, "setsockopt PACKET_RX_RING", err)
+	if err := unix.SetsockoptTpacketReq3(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
+		return nil, sysError(name, "setsockopt PACKET_RX_RING", err)
 	}
-	mem, err := unix.Mmap(r.fd, 0, r.geo.Size(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	mem, err := unix.Mmap(fd, 0, geo.Size(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		return sysError(name, "mmap", err)
+		return nil, sysError(name, "mmap", err)
 	}
-	r.mem = mem
-	return nil
-}
-
-// block is the memory of block i.
-func (r *ring) block(i int) []byte {
-	off := i * r.geo.BlockSize
-	return r.mem[off : off+r.geo.BlockSize : off+r.geo.BlockSize]
-}
-
-// blockWord is a 32-bit field of block i's descriptor, for atomic access.
-func (r *ring) blockWord(i, offset int) *uint32 {
-	return (*uint32)(unsafe.Pointer(&r.mem[i*r.geo.BlockSize+offset]))
-}
-
-// ready reports whether the kernel has handed block i to user space.
-func (r *ring) ready(i int) bool {
-	return atomic.LoadUint32(r.blockWord(i, blockStatusOffset))&statusUser != 0
-}
-
-// pending reports whether the kernel holds packets in block i that it has
-// not handed over yet.
-func (r *ring) pending(i int) bool {
-	return atomic.LoadUint32(r.blockWord(i, blockNumPacketsOffset)) != 0
-}
-
-// release gives block i back to the kernel. Its packet count is cleared
-// too: the kernel resets it only when it starts filling the block, and
-// until then a stale count would look like packets in the making.
-func (r *ring) release(i int) {
-	atomic.StoreUint32(r.blockWord(i, blockNumPacketsOffset), 0)
-	atomic.StoreUint32(r.blockWord(i, blockStatusOffset), 0)
+	return mem, nil
 }
 
 // close unmaps the ring and closes the socket.
@@ -235,27 +219,6 @@ var errFanoutTaken = errors.New("capture: fanout group id taken")
 
 // rejectAll is the program that keeps nothing, attached on Stop.
 var rejectAll = filter.Program{{Op: filter.ClassRet | filter.SrcK, K: 0}}
-
-// waitReadable polls fd for input for up to timeout (negative: forever)
-// and, when wake is not -1, wake as well. It returns on EINTR too.
-func waitReadable(fd, wake int, timeout time.Duration) error {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	if wake >= 0 {
-		fds = append(fds, unix.PollFd{Fd: int32(wake), Events: unix.POLLIN})
-	}
-	ms := -1
-	if timeout >= 0 {
-		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
-	}
-	_, err := unix.Poll(fds, ms)
-	if err != nil && err != unix.EINTR {
-		return fmt.Errorf("poll: %w", err)
-	}
-	if fds[0].Revents&(unix.POLLERR|unix.POLLNVAL) != 0 {
-		return socketError(fd)
-	}
-	return nil
-}
 
 // socketError reads the error the kernel reported on the socket.
 func socketError(fd int) error {

@@ -30,3 +30,11 @@ package capture
 //	var ErrInterfaceNotUp   // wrapped: "eth0: interface is not up"
 //	type PermissionError    // wraps os.ErrPermission; names CAP_NET_RAW and setcap
 //	const DefaultBufferSize, DefaultBlockTimeout // 2 MiB, 100 ms
+//	func (s *Source) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error)
+//	    ReadPacket filling *ci in place: a loop over many packets spares
+//	    a copy of the struct per packet (cmd/weir's live loop uses it)
+//	func (s *Source) FilterRefused() error
+//	    a *KernelFilterError when the kernel refused the filter, which
+//	    then runs in user space (tcpdump warns then); nil otherwise
+//	type KernelFilterError  // interface, size of the refused program, the
+//	                        // kernel's reason (wraps the errno)

@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -11,35 +10,32 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/weircap/weir/pcap"
 )
 
 // Source is a live capture on one interface (or "any"): one AF_PACKET
 // socket with its TPACKET_V3 ring, or Config.Fanout of them in one fanout
-// group. A reader goroutine per ring waits for the kernel's blocks and
-// rebuilds their packets in place; ReadPacket returns them one by one,
-// merged by timestamp.
+// group. ReadPacket reads the rings itself, as libpcap does: it walks the
+// kernel's blocks in place, gives each back once read, and waits in poll
+// only when no block is ready.
 type Source struct {
 	rings    []*ring
+	readers  []*ringReader // the rings' readers, for the merge
 	linkType pcap.LinkType
 	snaplen  uint32
 	timeout  time.Duration
 
-	ready   chan *batch   // retired blocks and end markers, from the readers
-	done    chan struct{} // closed by Close: readers return at once
-	wakeFd  int           // eventfd written by Stop to wake the readers
+	waiter  *waiter
 	stopped atomic.Bool
-	readers sync.WaitGroup
+	closed  atomic.Bool
 
-	// Consumer side, used by ReadPacket only.
-	merge merger
-	held  *batch // exhausted batch whose last packet the caller may still hold
+	// ReadPacket's state.
+	readMu       sync.Mutex // held while waiting; Close takes it to unmap
+	wait         []*ringReader
+	stopDeadline time.Time // when a stopped capture stops waiting
 
-	mu     sync.Mutex // guards the fields below and the sockets' lifetime
-	stats  Stats
-	closed bool
+	mu    sync.Mutex // guards stats and the sockets' lifetime
+	stats Stats
 }
 
 // Open opens a live capture as cfg says. The filter is attached before
@@ -73,7 +69,7 @@ func Open(cfg Config) (*Source, error) {
 	if n > 1 {
 		spec.fanoutID = newFanoutID()
 	}
-	s := &Source{linkType: target.linkType, snaplen: snaplen, timeout: geo.RetireTimeout, wakeFd: -1}
+	s := &Source{linkType: target.linkType, snaplen: snaplen, timeout: geo.RetireTimeout}
 	for attempt := 1; ; attempt++ {
 		err := s.openRings(spec, n, !cfg.Nanoseconds)
 		if err == nil {
@@ -84,18 +80,16 @@ func Open(cfg Config) (*Source, error) {
 		}
 		spec.fanoutID = newFanoutID() // another program's group: try another
 	}
-	s.wakeFd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
+	fds := make([]int, len(s.rings))
+	for i, r := range s.rings {
+		fds[i] = r.fd
+		s.readers = append(s.readers, r.ringReader)
+	}
+	if s.waiter, err = newWaiter(fds); err != nil {
 		s.closeRings()
-		return nil, fmt.Errorf("capture: eventfd: %w", err)
+		return nil, err
 	}
-	s.ready = make(chan *batch, n*(geo.BlockCount+1))
-	s.done = make(chan struct{})
-	s.merge = newMerger(n, geo.BlockCount)
-	for _, r := range s.rings {
-		s.readers.Add(1)
-		go s.read(r)
-	}
+	s.wait = make([]*ringReader, 0, n)
 	return s, nil
 }
 
@@ -125,6 +119,16 @@ func fanoutID() int {
 	return 1 + (os.Getpid()^int(rand.Uint32()))&0xfffe
 }
 
+// FilterRefused says why the kernel refused the capture's filter, which
+// then runs in user space (tcpdump warns then): a *KernelFilterError, or
+// nil when the kernel runs the filter.
+func (s *Source) FilterRefused() error {
+	if len(s.rings) == 0 || s.rings[0].userFilter == nil {
+		return nil
+	}
+	return s.rings[0].userFilter
+}
+
 // LinkType is the capture's link type.
 func (s *Source) LinkType() pcap.LinkType { return s.linkType }
 
@@ -134,144 +138,122 @@ func (s *Source) Snaplen() uint32 { return s.snaplen }
 // ReadPacket blocks until a packet arrives and returns it. The data lives
 // in the ring and stays valid until the next call. After Stop it returns
 // what the kernel had already captured, then io.EOF.
-func (s *Source) ReadPacket() ([]byte, pcap.CaptureInfo, error) {
-	select {
-	case <-s.done:
-		return nil, pcap.CaptureInfo{}, io.EOF // closed: the rings are gone
-	default:
+func (s *Source) ReadPacket() (data []byte, ci pcap.CaptureInfo, err error) {
+	data, err = s.ReadPacketInfo(&ci)
+	return data, ci, err
+}
+
+// ReadPacketInfo is ReadPacket filling *ci in place. A loop over many
+// packets is faster with it: copying the returned CaptureInfo from frame
+// to frame stalls the processor on each packet (a store-forwarding miss),
+// which costs about as much as reading the packet.
+func (s *Source) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error) {
+	if s.closed.Load() {
+		return nil, io.EOF // the rings are gone
 	}
-	if s.held != nil {
-		s.giveBack(s.held)
-		s.held = nil
+	if len(s.readers) == 1 {
+		// One ring: its next packet, if the kernel handed it over.
+		r := s.readers[0]
+		if err := r.fill(); err != nil {
+			return nil, err
+		}
+		if r.hasHead {
+			r.hasHead = false
+			s.describe(ci, &r.head)
+			return r.packet(), nil
+		}
 	}
+	return s.readWaiting(ci)
+}
+
+// describe fills ci for packet p.
+func (s *Source) describe(ci *pcap.CaptureInfo, p *packetRef) {
+	ci.Timestamp = time.Unix(int64(p.sec), int64(p.nsec))
+	ci.CaptureLength = p.caplen
+	ci.Length = p.wireLen
+	ci.LinkType = s.linkType
+}
+
+// readWaiting is ReadPacket when it may have to wait: for the kernel's
+// next block, or, with fanout, for a ring that may hold an earlier packet.
+func (s *Source) readWaiting(ci *pcap.CaptureInfo) ([]byte, error) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
 	for {
-		if b, ref, exhausted := s.merge.next(); b != nil {
-			if exhausted {
-				s.held = b
+		if s.closed.Load() {
+			return nil, io.EOF
+		}
+		for _, r := range s.readers {
+			if !r.hasHead && !r.ended {
+				if err := r.fill(); err != nil {
+					return nil, err
+				}
 			}
-			data := s.rings[b.ring].block(b.block)[ref.start : ref.start+ref.caplen]
-			return data, ref.captureInfo(s.linkType), nil
 		}
-		if s.merge.done() {
-			return nil, pcap.CaptureInfo{}, io.EOF
-		}
-		var b *batch
-		select {
-		case b = <-s.ready:
-		case <-s.done:
-			return nil, pcap.CaptureInfo{}, io.EOF
-		}
-		if err := s.accept(b); err != nil {
-			return nil, pcap.CaptureInfo{}, err
-		}
-		if len(s.rings) > 1 {
-			if err := s.acceptReady(); err != nil {
-				return nil, pcap.CaptureInfo{}, err
+		var best *ringReader
+		best, s.wait = choose(s.readers, s.wait)
+		if len(s.wait) == 0 {
+			if best == nil {
+				return nil, io.EOF
 			}
+			best.hasHead = false
+			s.describe(ci, &best.head)
+			return best.packet(), nil
+		}
+		if err := s.await(s.wait, best != nil); err != nil {
+			return nil, err
 		}
 	}
 }
 
-// acceptReady takes every batch already waiting, so the merge compares
-// all the packets the readers have.
-func (s *Source) acceptReady() error {
-	for {
-		select {
-		case b := <-s.ready:
-			if err := s.accept(b); err != nil {
-				return err
-			}
-		default:
+// watermarkPoll is how long a wait for a ring that may hold an earlier
+// packet lasts before the merge looks at the rings' room again.
+const watermarkPoll = time.Millisecond
+
+// await waits until one of the rings may have a block ready, Stop or
+// Close is called, or, for the merge's watermark, a short while passes.
+// After Stop, a ring ends once the kernel holds no packet for it (the
+// reject-all filter keeps new ones out, and its retire timer hands over
+// the block it was filling).
+func (s *Source) await(rings []*ringReader, watermark bool) error {
+	timeout := time.Duration(-1)
+	if watermark {
+		timeout = watermarkPoll
+	}
+	if s.stopped.Load() {
+		now := time.Now()
+		if s.stopDeadline.IsZero() {
+			s.stopDeadline = now.Add(2*s.timeout + 50*time.Millisecond)
+			time.Sleep(time.Millisecond) // let packets past the old filter land
 			return nil
 		}
-	}
-}
-
-// accept queues a batch for merging; an empty one goes straight back.
-func (s *Source) accept(b *batch) error {
-	err := b.err
-	b.err = nil
-	switch {
-	case b.end:
-		s.merge.add(b)
-	case len(b.refs) == 0:
-		s.giveBack(b)
-	default:
-		s.merge.add(b)
-	}
-	return err
-}
-
-// giveBack returns a block to the kernel and its token to the reader.
-func (s *Source) giveBack(b *batch) {
-	r := s.rings[b.ring]
-	b.refs, b.next = b.refs[:0], 0
-	r.release(b.block)
-	r.free <- struct{}{}
-}
-
-// read is the reader goroutine of one ring: it takes the kernel's blocks
-// in order, rebuilds their packets and hands them to ReadPacket.
-func (s *Source) read(r *ring) {
-	defer s.readers.Done()
-	for {
-		select {
-		case <-r.free:
-		case <-s.done:
-			return
-		}
-		b := &r.batches[r.cur]
-		if ok, err := s.waitBlock(r); !ok {
-			r.free <- struct{}{}
-			s.ready <- &batch{ring: r.index, end: true, err: err}
-			return
-		}
-		b.refs, b.err = fillBatch(r.block(r.cur), &r.opt, b.refs[:0])
-		if b.err != nil {
-			b.err = fmt.Errorf("capture: block %d of ring %d: %w", r.cur, r.index, b.err)
-		}
-		r.cur = (r.cur + 1) % r.geo.BlockCount
-		s.ready <- b
-	}
-}
-
-// waitBlock waits until the kernel hands over the ring's current block.
-// It returns false when there is none to wait for: after Stop once the
-// kernel holds no packet, on Close, or with the socket's error.
-func (s *Source) waitBlock(r *ring) (bool, error) {
-	var stopDeadline time.Time
-	for {
-		if r.ready(r.cur) {
-			return true, nil
-		}
-		select {
-		case <-s.done:
-			return false, nil
-		default:
-		}
-		wake, timeout := s.wakeFd, time.Duration(-1)
-		if s.stopped.Load() {
-			// The reject-all filter keeps new packets out; a block the
-			// kernel is filling is handed over by its timer.
-			if stopDeadline.IsZero() {
-				stopDeadline = time.Now().Add(2*s.timeout + 50*time.Millisecond)
-				time.Sleep(time.Millisecond) // let packets past the old filter land
-				continue
+		going := false
+		for _, r := range rings {
+			if r.pending() && now.Before(s.stopDeadline) {
+				going = true
+			} else {
+				r.ended = true
 			}
-			if !r.pending(r.cur) || time.Now().After(stopDeadline) {
-				return false, nil
-			}
-			wake, timeout = -1, s.timeout
 		}
-		if r.err != nil {
-			return false, r.err
+		if !going {
+			return nil
 		}
-		if err := waitReadable(r.fd, wake, timeout); err != nil {
+		if timeout < 0 || s.timeout < timeout {
+			timeout = s.timeout
+		}
+	}
+	failed, err := s.waiter.wait(timeout)
+	if err != nil {
+		return err
+	}
+	for _, i := range failed {
+		if r := s.rings[i]; r.err == nil {
 			// Reading the error clears it in the kernel: keep it, and
 			// deliver what the kernel filled before it first.
-			r.err = fmt.Errorf("capture: %s: %w", r.name, err)
+			r.err = fmt.Errorf("capture: %s: %w", r.name, socketError(r.fd))
 		}
 	}
+	return nil
 }
 
 // Stop ends the capture: no new packet is accepted, ReadPacket returns
@@ -280,16 +262,14 @@ func (s *Source) waitBlock(r *ring) (bool, error) {
 func (s *Source) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.stopped.Swap(true) {
+	if s.closed.Load() || s.stopped.Swap(true) {
 		return
 	}
 	for _, r := range s.rings {
 		// Failing to swap the filter only lets a few more packets in.
 		_ = attachFilter(r.fd, rejectAll)
 	}
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	_, _ = unix.Write(s.wakeFd, one[:])
+	s.waiter.wake()
 }
 
 // Stats returns the kernel's counters since Open: packets that passed the
@@ -298,7 +278,7 @@ func (s *Source) Stop() {
 func (s *Source) Stats() (Stats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Load() {
 		return s.stats, nil
 	}
 	return s.collectStats()
@@ -318,25 +298,23 @@ func (s *Source) collectStats() (Stats, error) {
 	return s.stats, nil
 }
 
-// Close stops the readers and releases the sockets and rings. Stats still
-// answers afterwards with the final counts. ReadPacket must not run
-// concurrently with Close.
+// Close releases the sockets and rings; a ReadPacket waiting returns
+// io.EOF first. Stats still answers afterwards with the final counts.
+// ReadPacket must not be reading a packet concurrently with Close: its
+// data lives in the rings.
 func (s *Source) Close() error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return nil
 	}
 	_, _ = s.collectStats()
-	s.closed = true
-	close(s.done)
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	_, _ = unix.Write(s.wakeFd, one[:])
+	s.closed.Store(true)
+	s.waiter.wake()
 	s.mu.Unlock()
-	s.readers.Wait()
-	err := s.closeRings()
-	return err
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	return s.closeRings()
 }
 
 // closeRings closes every socket and the eventfd.
@@ -348,9 +326,9 @@ func (s *Source) closeRings() error {
 		}
 	}
 	s.rings = nil
-	if s.wakeFd >= 0 {
-		unix.Close(s.wakeFd)
-		s.wakeFd = -1
+	if s.waiter != nil {
+		s.waiter.close()
+		s.waiter = nil
 	}
 	return first
 }

@@ -18,6 +18,12 @@ func (s *Source) ReadPacket() ([]byte, pcap.CaptureInfo, error) {
 	return nil, pcap.CaptureInfo{}, ErrNotSupported
 }
 
+// ReadPacketInfo returns ErrNotSupported.
+func (s *Source) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error) { return nil, ErrNotSupported }
+
+// FilterRefused returns nil.
+func (s *Source) FilterRefused() error { return nil }
+
 // LinkType returns 0.
 func (s *Source) LinkType() pcap.LinkType { return 0 }
 

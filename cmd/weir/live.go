@@ -95,6 +95,13 @@ func (c *command) openLive(cfg capture.Config, expr string) (liveSource, bool) {
 		c.reportOpenError(cfg.Interface, err)
 		return nil, false
 	}
+	// As tcpdump, say so when the kernel refused the filter, which then
+	// runs in user space.
+	if r, ok := src.(interface{ FilterRefused() error }); ok {
+		if err := r.FilterRefused(); err != nil {
+			c.errorf("warning: %s", liveErrorText(err))
+		}
+	}
 	return src, true
 }
 
@@ -253,11 +260,27 @@ type liveLoop struct {
 	captured int
 }
 
+// infoReader is a live source that fills the caller's CaptureInfo in
+// place (*capture.Source is one): the loop then spares copying the
+// returned struct on every packet, a stall that costs about as much as
+// reading the packet.
+type infoReader interface {
+	ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error)
+}
+
 // run returns the error that ended the loop early. The capture's io.EOF
 // (after Stop, once the ring is drained) and -c's limit are normal ends.
 func (l *liveLoop) run() (readErr, writeErr error) {
+	fast, isFast := l.src.(infoReader)
+	var ci pcap.CaptureInfo
 	for l.limit == 0 || l.captured < l.limit {
-		data, ci, err := l.src.ReadPacket()
+		var data []byte
+		var err error
+		if isFast {
+			data, err = fast.ReadPacketInfo(&ci)
+		} else {
+			data, ci, err = l.src.ReadPacket()
+		}
 		if err != nil {
 			if err == io.EOF {
 				return nil, nil
