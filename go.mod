@@ -9,4 +9,7 @@ require (
 	golang.org/x/net v0.62.0
 )
 
-require github.com/vishvananda/netns v0.0.5 // indirect
+require (
+	github.com/klauspost/compress v1.20.4 // indirect
+	github.com/vishvananda/netns v0.0.5 // indirect
+)

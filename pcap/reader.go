@@ -134,3 +134,26 @@ func (r *Reader) BigEndian() bool {
 	}
 	return r.classic.order.big
 }
+
+// Section returns the current pcapng section's header options; for a
+// classic pcap file, none.
+func (r *Reader) Section() Section {
+	return r.ng.section
+}
+
+// SectionIndex numbers the current pcapng section from 0: a new section
+// starts a new list of interfaces, so a copy that keeps interfaces apart
+// keys them by (SectionIndex, InterfaceIndex). It is 0 for classic pcap.
+func (r *Reader) SectionIndex() int {
+	return r.ng.sectionIndex
+}
+
+// Stats returns the latest interface statistics block read so far in the
+// current section for the interface with the given index, if any. They
+// usually end a file, so ask after io.EOF.
+func (r *Reader) Stats(index int) (InterfaceStats, bool) {
+	if index < 0 || index >= len(r.ng.stats) || !r.ng.stats[index].seen {
+		return InterfaceStats{}, false
+	}
+	return r.ng.stats[index].stats, true
+}

@@ -187,7 +187,8 @@ func ngSample(order endian) (*fileBuilder, []wantPacket) {
 		option{optionTSOffset, order.AppendUint64(nil, 100)},
 	)
 	b.idb(uint16(LinkTypeRaw), 30) // microseconds by default
-	b.epb(0, 1_700_000_000_123_456_789, 60, 60, p1, option{1, []byte("packet comment")})
+	b.epb(0, 1_700_000_000_123_456_789, 60, 60, p1, option{1, []byte("packet comment")},
+		option{optionEPBFlags, order.AppendUint32(nil, 0x01e0_0005)}, option{1, []byte("second")}) // inbound, multicast, errors
 	b.isb(0)
 	b.epb(1, 1_700_000_000_654_321, 33, 1500, p2) // cut to the snap length of 30
 	b.spb(100, p3)                                // interface 0, no timestamp, 20 bytes
@@ -195,8 +196,10 @@ func ngSample(order endian) (*fileBuilder, []wantPacket) {
 	b.block(blockTypeUnknownReserved, nil)
 	b.block(blockTypeDecryptSecrets, []byte{0x4b, 0x53, 0x4c, 0x54, 0, 0, 0, 0})
 	b.obsoletePacket(1, 5_000_000, 40, 40, p4)
+	first := packetAt(1_700_000_100, 123_456_789, p1, 60, 0, LinkTypeEthernet)
+	first.ci.Comment, first.ci.Direction, first.ci.Flags = "packet comment\nsecond", DirectionInbound, 0x01e0_0004
 	return b, []wantPacket{
-		packetAt(1_700_000_100, 123_456_789, p1, 60, 0, LinkTypeEthernet),
+		first,
 		packetAt(1_700_000_000, 654_321_000, p2[:30], 1500, 1, LinkTypeRaw),
 		packetAt(100, 0, p3, 100, 0, LinkTypeEthernet),
 		packetAt(5, 0, p4[:30], 40, 1, LinkTypeRaw), // cut to the snap length too
