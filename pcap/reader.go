@@ -30,8 +30,8 @@ type Reader struct {
 
 	pcapng      bool // rather than classic pcap
 	compression Compression
-	classic classicState
-	ng      ngState
+	classic     classicState
+	ng          ngState
 }
 
 // NewReader reads the file header from r (for pcapng, up to the first
