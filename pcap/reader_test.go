@@ -420,3 +420,46 @@ func TestStreamsWithoutReadingAhead(t *testing.T) {
 		})
 	}
 }
+
+// TestPcapngOptionsBothOrders reads section options, interface comments
+// and statistics written in either byte order.
+func TestPcapngOptionsBothOrders(t *testing.T) {
+	for _, bo := range byteOrders {
+		t.Run(bo.name, func(t *testing.T) {
+			o := bo.order
+			u64 := func(v uint64) []byte { return o.AppendUint64(nil, v) }
+			ticks := func(v uint64) []byte { return o.AppendUint32(o.AppendUint32(nil, uint32(v>>32)), uint32(v)) }
+			b := ngFile(o, option{optionComment, []byte("one")}, option{optionSHBHardware, []byte("arm64")},
+				option{optionSHBOS, []byte("Linux")}, option{optionSHBApplication, []byte("app")}, option{optionComment, []byte("two")}).
+				idb(uint16(LinkTypeEthernet), 0, option{optionComment, []byte("if")}, option{optionFCSLength, []byte{4}},
+					option{optionTSResol, []byte{3}})
+			var body []byte
+			body = o.AppendUint32(body, 0)
+			body = append(body, ticks(5)...)
+			body = append(body, b.options([]option{
+				{optionComment, []byte("stats")}, {optionISBStartTime, ticks(1500)}, {optionISBEndTime, ticks(2_000_250)},
+				{optionISBIfRecv, u64(10)}, {optionISBIfDrop, u64(1)}, {optionISBFilterAccept, u64(8)},
+				{optionISBOSDrop, u64(2)}, {optionISBUsrDeliv, u64(6)}, {99, u64(7)},
+			})...)
+			b.block(blockTypeInterfaceStats, body)
+			r, _ := mustRead(t, b.bytes())
+			if want := (Section{Hardware: "arm64", OS: "Linux", Application: "app", Comment: "one\ntwo"}); r.Section() != want {
+				t.Errorf("section %+v, want %+v", r.Section(), want)
+			}
+			if ifc := r.Interfaces()[0]; ifc.Comment != "if" || ifc.FCSLength != 4 {
+				t.Errorf("interface %+v", ifc)
+			}
+			st, ok := r.Stats(0)
+			want := InterfaceStats{Start: time.Unix(1, 500_000_000), End: time.Unix(2000, 250_000_000), Received: 10, InterfaceDropped: 1,
+				FilterAccepted: 8, OSDropped: 2, Delivered: 6, Known: CounterReceived | CounterInterfaceDropped | CounterFilterAccepted |
+					CounterOSDropped | CounterDelivered, Comment: "stats"}
+			if !ok || !st.Start.Equal(want.Start) || !st.End.Equal(want.End) {
+				t.Fatalf("statistics %+v %v, want %+v", st, ok, want)
+			}
+			st.Start, st.End, want.Start, want.End = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+			if st != want {
+				t.Errorf("statistics %+v, want %+v", st, want)
+			}
+		})
+	}
+}
