@@ -13,8 +13,9 @@ type NgOptions struct {
 	Section Section // the section header's options
 	// Interfaces get one interface description block each, in order;
 	// CaptureInfo.InterfaceIndex refers to them. A TimestampResolution of
-	// 0 means nanoseconds; other resolutions must be powers of 10 or 2, as
-	// if_tsresol can say. Snaplen 0 writes "no limit".
+	// 0, or one finer than nanoseconds, is written as nanoseconds; others
+	// must be powers of 10 or 2, as if_tsresol can say. Snaplen 0 writes
+	// "no limit".
 	Interfaces []Interface
 	// Stats, when set, is asked by Close for each interface's statistics
 	// (indexed like Interfaces; missing entries are skipped), which are
@@ -74,12 +75,13 @@ func (nw *NgWriter) AddInterface(ifc Interface) (int, error) {
 	if nw.err != nil {
 		return 0, nw.err
 	}
-	if ifc.TimestampResolution == 0 {
+	if ifc.TimestampResolution == 0 || ifc.TimestampResolution > 1_000_000_000 {
+		// Finer units hold nothing more: time.Time stops at nanoseconds.
 		ifc.TimestampResolution = 1_000_000_000
 	}
 	tsresol, ok := encodeTimestampResolution(ifc.TimestampResolution)
-	if !ok || ifc.TimestampResolution > 1_000_000_000 {
-		return 0, fmt.Errorf("pcap: timestamp resolution %d is not a power of 10 or 2 up to nanoseconds", ifc.TimestampResolution)
+	if !ok {
+		return 0, fmt.Errorf("pcap: timestamp resolution %d is neither a power of 10 nor of 2", ifc.TimestampResolution)
 	}
 	if ifc.LinkType > 0xffff {
 		return 0, fmt.Errorf("pcap: link type %d does not fit a pcapng interface description", uint32(ifc.LinkType))

@@ -167,7 +167,6 @@ func TestNgWriterAddsInterfaces(t *testing.T) {
 func TestNgWriterRejects(t *testing.T) {
 	for _, ifc := range []Interface{
 		{LinkType: LinkTypeEthernet, TimestampResolution: 3},
-		{LinkType: LinkTypeEthernet, TimestampResolution: 1e12},
 		{LinkType: 0x10000},
 	} {
 		if _, err := NewNgWriter(io.Discard, NgOptions{Interfaces: []Interface{ifc}}); err == nil {
@@ -180,6 +179,15 @@ func TestNgWriterRejects(t *testing.T) {
 	}
 	if err := w.WritePacket(CaptureInfo{InterfaceIndex: -1}, nil); err == nil {
 		t.Error("packet for interface -1 accepted")
+	}
+}
+
+func TestNgWriterCoarsensFinerThanNanoseconds(t *testing.T) {
+	for _, resolution := range []uint64{1e12, 1 << 40} {
+		w, err := NewNgWriter(io.Discard, NgOptions{Interfaces: []Interface{{LinkType: LinkTypeEthernet, TimestampResolution: resolution}}})
+		if err != nil || w.Interfaces()[0].TimestampResolution != 1e9 {
+			t.Errorf("resolution %d: %v, written as %d", resolution, err, w.Interfaces()[0].TimestampResolution)
+		}
 	}
 }
 

@@ -217,3 +217,30 @@ func (fw *fileWriter) Close() error {
 	}
 	return err
 }
+
+// InterfaceAdder is a writer that can describe more interfaces after it
+// started, as copying a pcapng file whose later sections bring new ones
+// needs. NgWriter, the writers of NewPacketWriter and CreateFile, and
+// Rotator are InterfaceAdders.
+type InterfaceAdder interface {
+	PacketWriter
+	AddInterface(ifc Interface) (int, error)
+}
+
+// AddInterface describes one more interface. A pcap file has no room for
+// one: it takes only another interface of its own link type, whose
+// packets then share index 0.
+func (fw *fileWriter) AddInterface(ifc Interface) (int, error) {
+	if fw.closed {
+		return 0, errClosed
+	}
+	switch w := fw.packets.(type) {
+	case *NgWriter:
+		return w.AddInterface(ifc)
+	case *Writer:
+		if ifc.LinkType != w.Header().LinkType {
+			return 0, fmt.Errorf("pcap: a pcap file has one link type, not %v and %v: write pcapng", w.Header().LinkType, ifc.LinkType)
+		}
+	}
+	return 0, nil
+}

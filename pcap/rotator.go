@@ -213,3 +213,19 @@ func (r *Rotator) Close() error {
 	}
 	return nil
 }
+
+// AddInterface describes one more interface in the current file and in
+// every file after it.
+func (r *Rotator) AddInterface(ifc Interface) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	index, err := r.current.AddInterface(ifc)
+	if err != nil {
+		return 0, err
+	}
+	if r.opts.Writer.Format == FormatPcapng {
+		r.opts.Writer.Interfaces = append(r.opts.Writer.Interfaces[:len(r.opts.Writer.Interfaces):len(r.opts.Writer.Interfaces)], ifc)
+	}
+	return index, nil
+}

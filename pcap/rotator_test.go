@@ -320,3 +320,44 @@ func TestRotatorRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestRotatorAddInterface: an interface added during a capture is in the
+// current file and every later one.
+func TestRotatorAddInterface(t *testing.T) {
+	dir := t.TempDir()
+	r, err := NewRotator(RotateOptions{Name: filepath.Join(dir, "a.pcapng"), MaxBytes: 3000,
+		Writer: WriterOptions{Format: FormatPcapng, Interfaces: ethernetMicro}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	packets := writtenPackets(20)
+	var paths []string
+	for i, p := range packets {
+		if i == 5 {
+			if index, err := r.AddInterface(Interface{LinkType: LinkTypeRaw, Name: "late"}); index != 1 || err != nil {
+				t.Fatalf("AddInterface: %d, %v", index, err)
+			}
+		}
+		if i >= 5 {
+			p.ci.InterfaceIndex = 1
+		}
+		if err := r.WritePacket(p.ci, p.data); err != nil {
+			t.Fatal(err)
+		}
+		if len(paths) == 0 || paths[len(paths)-1] != r.Path() {
+			paths = append(paths, r.Path())
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) < 3 {
+		t.Fatalf("%d files", len(paths))
+	}
+	for _, path := range paths {
+		rd, _ := readFile(t, path)
+		if len(rd.Interfaces()) != 2 || rd.Interfaces()[1].Name != "late" {
+			t.Errorf("%s: interfaces %+v", path, rd.Interfaces())
+		}
+	}
+}
