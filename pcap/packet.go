@@ -51,3 +51,42 @@ const epbFlagsDirectionMask = 0x3
 type PacketSource interface {
 	ReadPacket() ([]byte, CaptureInfo, error)
 }
+
+// Packet types Linux gives each captured packet (sockaddr_ll's
+// sll_pkttype, linux/if_packet.h).
+const (
+	linuxPacketHost      = 0
+	linuxPacketBroadcast = 1
+	linuxPacketMulticast = 2
+	linuxPacketOtherHost = 3
+	linuxPacketOutgoing  = 4
+)
+
+// pcapng epb_flags reception types (bits 2-4).
+const (
+	receptionUnicast     = 1 << 2
+	receptionMulticast   = 2 << 2
+	receptionBroadcast   = 3 << 2
+	receptionPromiscuous = 4 << 2
+)
+
+// LinuxPacketDirection converts the packet type Linux reports for a
+// captured packet (sll_pkttype) into its direction and the epb_flags
+// reception type bits, for CaptureInfo.Direction and Flags: outgoing
+// packets go out; those for this host, broadcast, multicast or another
+// host (seen in promiscuous mode) come in. Other types are unknown.
+func LinuxPacketDirection(pktType uint8) (Direction, uint32) {
+	switch pktType {
+	case linuxPacketHost:
+		return DirectionInbound, receptionUnicast
+	case linuxPacketBroadcast:
+		return DirectionInbound, receptionBroadcast
+	case linuxPacketMulticast:
+		return DirectionInbound, receptionMulticast
+	case linuxPacketOtherHost:
+		return DirectionInbound, receptionPromiscuous
+	case linuxPacketOutgoing:
+		return DirectionOutbound, 0
+	}
+	return DirectionUnknown, 0
+}

@@ -463,3 +463,15 @@ func TestPcapngOptionsBothOrders(t *testing.T) {
 		})
 	}
 }
+
+func TestLinuxPacketDirection(t *testing.T) {
+	for pktType, want := range map[uint8]struct {
+		d     Direction
+		flags uint32
+	}{0: {DirectionInbound, 1 << 2}, 1: {DirectionInbound, 3 << 2}, 2: {DirectionInbound, 2 << 2},
+		3: {DirectionInbound, 4 << 2}, 4: {DirectionOutbound, 0}, 5: {DirectionUnknown, 0}} {
+		if d, flags := LinuxPacketDirection(pktType); d != want.d || flags != want.flags {
+			t.Errorf("packet type %d: %v %#x, want %v %#x", pktType, d, flags, want.d, want.flags)
+		}
+	}
+}
