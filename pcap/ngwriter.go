@@ -242,7 +242,10 @@ func cutTornBlock(w io.Writer, written int64, buf []byte, n int) {
 }
 
 // timestampTicks converts t to units of 1/resolution seconds since the
-// epoch plus offset seconds; times before that are written as 0.
+// epoch plus offset seconds; times before that are written as 0. Decimal
+// units truncate, as tcpdump's microseconds do; binary fractions round
+// up, so a time read from a file (which rounds down to nanoseconds) is
+// written back as the same ticks.
 func timestampTicks(t time.Time, resolution uint64, offset int64) uint64 {
 	sec := t.Unix() - offset
 	if sec < 0 {
@@ -256,7 +259,10 @@ func timestampTicks(t time.Time, resolution uint64, offset int64) uint64 {
 		return uint64(sec)*1_000_000 + nsec/1000
 	}
 	hi, lo := bits.Mul64(nsec, resolution)
-	frac, _ := bits.Div64(hi, lo, 1_000_000_000) // nsec < 1e9: no overflow
+	frac, rem := bits.Div64(hi, lo, 1_000_000_000) // nsec < 1e9: no overflow
+	if rem != 0 && 1_000_000_000%resolution != 0 {
+		frac++
+	}
 	return uint64(sec)*resolution + frac
 }
 
