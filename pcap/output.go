@@ -18,6 +18,15 @@ type PacketWriter interface {
 	Close() error
 }
 
+// Every writer is a PacketWriter; those that can describe more interfaces
+// later are InterfaceAdders.
+var (
+	_ PacketWriter   = (*Writer)(nil)
+	_ InterfaceAdder = (*NgWriter)(nil)
+	_ InterfaceAdder = (*fileWriter)(nil)
+	_ InterfaceAdder = (*Rotator)(nil)
+)
+
 // Format is a capture file format.
 type Format uint8
 
