@@ -143,6 +143,9 @@ func TestBadFiles(t *testing.T) {
 		{"option overruns the block", ngFile(le).block(blockTypeInterface, append(le.AppendUint32(le.AppendUint32(nil, 1), 0), 2, 0, 100, 0)).bytes(),
 			0, 28, "interface option 2 length 100 overruns the block"},
 		{"simple packet block too small", ng().rawBlock(blockTypeSimplePacket, 12, 12, nil).bytes(), 1, 140, "simple packet block length 12 too small"},
+		{"section option overruns the block", ng().rawBlock(blockTypeSectionHeader, 32, 32,
+			append(le.AppendUint64(le.AppendUint16(le.AppendUint16(le.AppendUint32(nil, byteOrderMagic), 1), 0), 0), 1, 0, 9, 0)).bytes(),
+			1, 140, "section header option 1 overruns the block"},
 		{"packet block too small", ng().rawBlock(blockTypeObsoletePacket, 16, 16, make([]byte, 4)).bytes(), 1, 140, "packet block length 16 too small"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,6 +156,34 @@ func TestBadFiles(t *testing.T) {
 			checkFormatError(t, err, tc.wantOffset, tc.wantMsg)
 		})
 	}
+}
+
+// TestDamagedBlocksLibpcapSkips: statistics blocks and packet options,
+// which libpcap never reads, do not end the file when damaged: the
+// packets are read, and the damaged parts ignored.
+func TestDamagedBlocksLibpcapSkips(t *testing.T) {
+	le := binary.LittleEndian
+	p := payload(6, 0)
+	b := ngFile(le).idb(uint16(LinkTypeEthernet), 0).
+		block(blockTypeInterfaceStats, []byte{1, 2, 3, 4}).                                                    // too short
+		block(blockTypeInterfaceStats, append(le.AppendUint32(nil, 9), make([]byte, 8)...)).                   // no interface 9
+		block(blockTypeInterfaceStats, append(le.AppendUint32(nil, 0), make([]byte, 8)...)).                   // no options
+		block(blockTypeEnhancedPacket, append(epbHeader(le, 0, 6), append(append(p, 0, 0), 1, 0, 200, 0)...)). // comment overruns
+		epb(0, 7, 6, 6, p, option{optionEPBFlags, []byte{1, 0}})                                               // flags of 2 bytes
+	r, got := mustRead(t, b.bytes())
+	if len(got) != 2 || got[0].ci.Comment != "" || got[1].ci.Direction != DirectionUnknown {
+		t.Errorf("read %+v", got)
+	}
+	if st, ok := r.Stats(0); !ok || st != (InterfaceStats{}) {
+		t.Errorf("statistics %+v %v, want empty ones", st, ok)
+	}
+}
+
+func epbHeader(order endian, iface, caplen uint32) []byte {
+	body := order.AppendUint32(nil, iface)
+	body = order.AppendUint64(body, 0)
+	body = order.AppendUint32(body, caplen)
+	return order.AppendUint32(body, caplen)
 }
 
 // TestLyingLengthsAllocateLittle: a length field may claim up to libpcap's
@@ -205,6 +236,9 @@ func TestPcapngSections(t *testing.T) {
 	ifaces := r.Interfaces()
 	if len(ifaces) != 2 || ifaces[0].LinkType != LinkTypeRaw || ifaces[1].Name != "lo" {
 		t.Errorf("interfaces of the second section: %+v", ifaces)
+	}
+	if r.SectionIndex() != 1 {
+		t.Errorf("section index %d, want 1", r.SectionIndex())
 	}
 }
 

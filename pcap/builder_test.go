@@ -179,7 +179,6 @@ func (b *fileBuilder) obsoletePacket(iface uint16, ticks uint64, caplen, wireLen
 // Blocks a packet reader skips.
 const (
 	blockTypeNameResolution  uint32 = 4
-	blockTypeInterfaceStats  uint32 = 5
 	blockTypeDecryptSecrets  uint32 = 10
 	blockTypeCustomCopyable  uint32 = 0x00000bad
 	blockTypeLocalUse        uint32 = 0x80000001

@@ -70,6 +70,10 @@ func (in *input) fill(n int) error {
 			return nil
 		}
 		if err != nil {
+			var fe *FormatError
+			if errors.As(err, &fe) { // damage found by a decompressor
+				return fe
+			}
 			return fmt.Errorf("pcap: reading: %w", err)
 		}
 		if got > 0 {

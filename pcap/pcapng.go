@@ -14,6 +14,7 @@ const (
 	blockTypeInterface      uint32 = 1
 	blockTypeObsoletePacket uint32 = 2
 	blockTypeSimplePacket   uint32 = 3
+	blockTypeInterfaceStats uint32 = 5
 	blockTypeEnhancedPacket uint32 = 6
 	byteOrderMagic          uint32 = 0x1a2b3c4d
 	byteOrderMagicSwapped   uint32 = 0x4d3c2b1a
@@ -27,6 +28,7 @@ const (
 	epbFixedLength            = 20 // interface, timestamp, lengths
 	obsoletePacketFixedLength = 20 // interface, drops, timestamp, lengths
 	spbFixedLength            = 4  // original length
+	isbFixedLength            = 12 // interface, timestamp
 )
 
 // ngState is the reading state of a pcapng stream: the current section's
@@ -36,6 +38,10 @@ type ngState struct {
 	interfaces     []Interface
 	first          Interface // the file's first interface
 	maxBlockLength uint32
+	section        Section
+	sectionIndex   int                  // the current section's number, from 0
+	sections       int                  // section headers read
+	stats          []interfaceStatsSeen // by interface, the latest statistics
 }
 
 // startPcapng reads the first section header and then blocks up to the
@@ -106,9 +112,11 @@ func (r *Reader) metadataBlock(blockType uint32, body []byte, at int64) error {
 		return r.sectionHeader(body, at)
 	case blockTypeInterface:
 		return r.interfaceDescription(body, at)
+	case blockTypeInterfaceStats:
+		r.interfaceStatistics(body)
 	}
-	// Statistics, name resolution, decryption secrets, custom and unknown
-	// blocks say nothing a packet reader needs.
+	// Name resolution, decryption secrets, custom and unknown blocks say
+	// nothing a packet reader needs.
 	return nil
 }
 
@@ -192,7 +200,14 @@ func (r *Reader) sectionHeader(body []byte, at int64) error {
 	if major != 1 {
 		return formatErrorf(at, "unsupported pcapng version %d.%d", major, minor)
 	}
-	ng.interfaces = nil // a fresh slice: callers may hold the old one
+	section, err := ng.sectionOptions(body[shbFixedLength:], at)
+	if err != nil {
+		return err
+	}
+	ng.section, ng.sectionIndex = section, ng.sections
+	ng.sections++
+	ng.interfaces = nil // fresh slices: callers may hold the old ones
+	ng.stats = nil
 	return nil
 }
 
@@ -202,7 +217,12 @@ func (r *Reader) enhancedPacket(body []byte, at int64, ci *CaptureInfo) ([]byte,
 	}
 	o := r.ng.order
 	ticks := uint64(o.u32(body[4:]))<<32 | uint64(o.u32(body[8:]))
-	return r.packet(at, o.u32(body[0:]), ticks, o.u32(body[12:]), o.u32(body[16:]), body[epbFixedLength:], ci)
+	caplen, room := o.u32(body[12:]), body[epbFixedLength:]
+	data, err := r.packet(at, o.u32(body[0:]), ticks, caplen, o.u32(body[16:]), room, ci)
+	if err == nil {
+		r.ng.packetOptions(room, caplen, ci)
+	}
+	return data, err
 }
 
 func (r *Reader) obsoletePacket(body []byte, at int64, ci *CaptureInfo) ([]byte, error) {
@@ -211,7 +231,12 @@ func (r *Reader) obsoletePacket(body []byte, at int64, ci *CaptureInfo) ([]byte,
 	}
 	o := r.ng.order
 	ticks := uint64(o.u32(body[4:]))<<32 | uint64(o.u32(body[8:]))
-	return r.packet(at, uint32(o.u16(body[0:])), ticks, o.u32(body[12:]), o.u32(body[16:]), body[obsoletePacketFixedLength:], ci)
+	caplen, room := o.u32(body[12:]), body[obsoletePacketFixedLength:]
+	data, err := r.packet(at, uint32(o.u16(body[0:])), ticks, caplen, o.u32(body[16:]), room, ci)
+	if err == nil {
+		r.ng.packetOptions(room, caplen, ci) // pack_flags has epb_flags' code and layout
+	}
+	return data, err
 }
 
 // packet checks and returns the packet of an enhanced or obsolete packet

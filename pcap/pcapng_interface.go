@@ -8,11 +8,13 @@ import (
 // Interface description block options weir keeps.
 const (
 	optionEndOfOptions = 0
+	optionComment      = 1 // opt_comment, in every block type
 	optionName         = 2
 	optionDescription  = 3
 	optionTSResol      = 9
 	optionFilter       = 11
 	optionOS           = 12
+	optionFCSLength    = 13
 	optionTSOffset     = 14
 )
 
@@ -32,8 +34,10 @@ type Interface struct {
 	TimestampResolution uint64
 	TimestampOffset     int64 // if_tsoffset: seconds added to every timestamp
 	// FCSLength is the number of frame check sequence bytes ending each
-	// packet, from a classic pcap header; -1 when the file does not say.
+	// packet (a classic pcap header's FCS bits, pcapng if_fcslen); -1 when
+	// the file does not say.
 	FCSLength int
+	Comment   string // opt_comment (several are joined by "\n")
 }
 
 // interfaceDescription adds an interface to the current section.
@@ -75,6 +79,12 @@ func (ng *ngState) interfaceOptions(ifc *Interface, opts []byte, at int64) error
 			ifc.Description = optionString(value)
 		case optionOS:
 			ifc.OS = optionString(value)
+		case optionComment:
+			ifc.Comment = joinComment(ifc.Comment, value)
+		case optionFCSLength:
+			if len(value) == 1 {
+				ifc.FCSLength = int(value[0])
+			}
 		case optionFilter:
 			if len(value) > 0 && value[0] == 0 { // 0: a libpcap filter string
 				ifc.Filter = optionString(value[1:])
@@ -126,6 +136,14 @@ func optionString(value []byte) string {
 		value = value[:len(value)-1]
 	}
 	return string(value)
+}
+
+// joinComment adds a comment option to those already read.
+func joinComment(comments string, value []byte) string {
+	if comments == "" {
+		return optionString(value)
+	}
+	return comments + "\n" + optionString(value)
 }
 
 // ngTimestamp converts a timestamp in units of 1/resolution seconds,

@@ -28,14 +28,16 @@ type Reader struct {
 	in  *input
 	err error // sticky: once set, every ReadPacket returns it
 
-	pcapng  bool // rather than classic pcap
-	classic classicState
-	ng      ngState
+	pcapng      bool // rather than classic pcap
+	compression Compression
+	classic     classicState
+	ng          ngState
 }
 
 // NewReader reads the file header from r (for pcapng, up to the first
 // interface description, so LinkType and Snaplen are known). It never
-// seeks, so r may be a pipe.
+// seeks, so r may be a pipe. A gzip or zstd stream, told by its magic
+// number, is decompressed as it is read.
 func NewReader(r io.Reader) (*Reader, error) {
 	rd := &Reader{in: newInput(r)}
 	n, err := rd.in.ensure(4)
@@ -44,6 +46,18 @@ func NewReader(r io.Reader) (*Reader, error) {
 	}
 	if n < 4 {
 		return nil, formatErrorf(0, "truncated file header (%d bytes)", n)
+	}
+	if c := compressionOf(rd.in.peek(n)); c != CompressionNone {
+		if err := rd.in.decompress(c); err != nil {
+			return nil, err
+		}
+		rd.compression = c
+		if n, err = rd.in.ensure(4); err != nil {
+			return nil, err
+		}
+		if n < 4 {
+			return nil, formatErrorf(0, "truncated file header (%d bytes)", n)
+		}
 	}
 	magic := rd.in.peek(4)
 	switch {
@@ -107,6 +121,10 @@ func (r *Reader) Nanoseconds() bool {
 	return r.classic.nanoseconds
 }
 
+// Compression is how the file was compressed (gzip and zstd are read
+// transparently; FormatError offsets then count decompressed bytes).
+func (r *Reader) Compression() Compression { return r.compression }
+
 // Format is "pcap" or "pcapng".
 func (r *Reader) Format() string {
 	if r.pcapng {
@@ -133,4 +151,27 @@ func (r *Reader) BigEndian() bool {
 		return r.ng.order.big
 	}
 	return r.classic.order.big
+}
+
+// Section returns the current pcapng section's header options; for a
+// classic pcap file, none.
+func (r *Reader) Section() Section {
+	return r.ng.section
+}
+
+// SectionIndex numbers the current pcapng section from 0: a new section
+// starts a new list of interfaces, so a copy that keeps interfaces apart
+// keys them by (SectionIndex, InterfaceIndex). It is 0 for classic pcap.
+func (r *Reader) SectionIndex() int {
+	return r.ng.sectionIndex
+}
+
+// Stats returns the latest interface statistics block read so far in the
+// current section for the interface with the given index, if any. They
+// usually end a file, so ask after io.EOF.
+func (r *Reader) Stats(index int) (InterfaceStats, bool) {
+	if index < 0 || index >= len(r.ng.stats) || !r.ng.stats[index].seen {
+		return InterfaceStats{}, false
+	}
+	return r.ng.stats[index].stats, true
 }

@@ -187,7 +187,8 @@ func ngSample(order endian) (*fileBuilder, []wantPacket) {
 		option{optionTSOffset, order.AppendUint64(nil, 100)},
 	)
 	b.idb(uint16(LinkTypeRaw), 30) // microseconds by default
-	b.epb(0, 1_700_000_000_123_456_789, 60, 60, p1, option{1, []byte("packet comment")})
+	b.epb(0, 1_700_000_000_123_456_789, 60, 60, p1, option{1, []byte("packet comment")},
+		option{optionEPBFlags, order.AppendUint32(nil, 0x01e0_0005)}, option{1, []byte("second")}) // inbound, multicast, errors
 	b.isb(0)
 	b.epb(1, 1_700_000_000_654_321, 33, 1500, p2) // cut to the snap length of 30
 	b.spb(100, p3)                                // interface 0, no timestamp, 20 bytes
@@ -195,8 +196,10 @@ func ngSample(order endian) (*fileBuilder, []wantPacket) {
 	b.block(blockTypeUnknownReserved, nil)
 	b.block(blockTypeDecryptSecrets, []byte{0x4b, 0x53, 0x4c, 0x54, 0, 0, 0, 0})
 	b.obsoletePacket(1, 5_000_000, 40, 40, p4)
+	first := packetAt(1_700_000_100, 123_456_789, p1, 60, 0, LinkTypeEthernet)
+	first.ci.Comment, first.ci.Direction, first.ci.Flags = "packet comment\nsecond", DirectionInbound, 0x01e0_0004
 	return b, []wantPacket{
-		packetAt(1_700_000_100, 123_456_789, p1, 60, 0, LinkTypeEthernet),
+		first,
 		packetAt(1_700_000_000, 654_321_000, p2[:30], 1500, 1, LinkTypeRaw),
 		packetAt(100, 0, p3, 100, 0, LinkTypeEthernet),
 		packetAt(5, 0, p4[:30], 40, 1, LinkTypeRaw), // cut to the snap length too
@@ -415,5 +418,60 @@ func TestStreamsWithoutReadingAhead(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPcapngOptionsBothOrders reads section options, interface comments
+// and statistics written in either byte order.
+func TestPcapngOptionsBothOrders(t *testing.T) {
+	for _, bo := range byteOrders {
+		t.Run(bo.name, func(t *testing.T) {
+			o := bo.order
+			u64 := func(v uint64) []byte { return o.AppendUint64(nil, v) }
+			ticks := func(v uint64) []byte { return o.AppendUint32(o.AppendUint32(nil, uint32(v>>32)), uint32(v)) }
+			b := ngFile(o, option{optionComment, []byte("one")}, option{optionSHBHardware, []byte("arm64")},
+				option{optionSHBOS, []byte("Linux")}, option{optionSHBApplication, []byte("app")}, option{optionComment, []byte("two")}).
+				idb(uint16(LinkTypeEthernet), 0, option{optionComment, []byte("if")}, option{optionFCSLength, []byte{4}},
+					option{optionTSResol, []byte{3}})
+			var body []byte
+			body = o.AppendUint32(body, 0)
+			body = append(body, ticks(5)...)
+			body = append(body, b.options([]option{
+				{optionComment, []byte("stats")}, {optionISBStartTime, ticks(1500)}, {optionISBEndTime, ticks(2_000_250)},
+				{optionISBIfRecv, u64(10)}, {optionISBIfDrop, u64(1)}, {optionISBFilterAccept, u64(8)},
+				{optionISBOSDrop, u64(2)}, {optionISBUsrDeliv, u64(6)}, {99, u64(7)},
+			})...)
+			b.block(blockTypeInterfaceStats, body)
+			r, _ := mustRead(t, b.bytes())
+			if want := (Section{Hardware: "arm64", OS: "Linux", Application: "app", Comment: "one\ntwo"}); r.Section() != want {
+				t.Errorf("section %+v, want %+v", r.Section(), want)
+			}
+			if ifc := r.Interfaces()[0]; ifc.Comment != "if" || ifc.FCSLength != 4 {
+				t.Errorf("interface %+v", ifc)
+			}
+			st, ok := r.Stats(0)
+			want := InterfaceStats{Start: time.Unix(1, 500_000_000), End: time.Unix(2000, 250_000_000), Received: 10, InterfaceDropped: 1,
+				FilterAccepted: 8, OSDropped: 2, Delivered: 6, Known: CounterReceived | CounterInterfaceDropped | CounterFilterAccepted |
+					CounterOSDropped | CounterDelivered, Comment: "stats"}
+			if !ok || !st.Start.Equal(want.Start) || !st.End.Equal(want.End) {
+				t.Fatalf("statistics %+v %v, want %+v", st, ok, want)
+			}
+			st.Start, st.End, want.Start, want.End = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+			if st != want {
+				t.Errorf("statistics %+v, want %+v", st, want)
+			}
+		})
+	}
+}
+
+func TestLinuxPacketDirection(t *testing.T) {
+	for pktType, want := range map[uint8]struct {
+		d     Direction
+		flags uint32
+	}{0: {DirectionInbound, 1 << 2}, 1: {DirectionInbound, 3 << 2}, 2: {DirectionInbound, 2 << 2},
+		3: {DirectionInbound, 4 << 2}, 4: {DirectionOutbound, 0}, 5: {DirectionUnknown, 0}} {
+		if d, flags := LinuxPacketDirection(pktType); d != want.d || flags != want.flags {
+			t.Errorf("packet type %d: %v %#x, want %v %#x", pktType, d, flags, want.d, want.flags)
+		}
 	}
 }

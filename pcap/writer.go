@@ -115,6 +115,12 @@ func (pw *Writer) Flush() error {
 	return nil
 }
 
+// Close flushes. It does not close the underlying writer.
+func (pw *Writer) Close() error { return pw.Flush() }
+
+// Size is the file's size once the buffered records are written.
+func (pw *Writer) Size() int64 { return pw.written + int64(len(pw.buf)) }
+
 // cutTornRecord truncates the underlying file, when it can be, to the last
 // record boundary among the n bytes a failed write got out.
 func (pw *Writer) cutTornRecord(n int) {
