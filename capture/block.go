@@ -95,7 +95,7 @@ func parseLinkAddr(b []byte, off int) linkAddr {
 		Protocol: binary.BigEndian.Uint16(sll[2:]),
 		Ifindex:  int32(hostOrder.Uint32(sll[4:])),
 		HAType:   hostOrder.Uint16(sll[8:]),
-		PktType:  sll[10],
+		PktType:  sll[sockaddrLLPktTypeOffset],
 		AddrLen:  sll[11],
 	}
 	copy(a.Addr[:], sll[12:20])

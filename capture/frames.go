@@ -13,6 +13,7 @@ type packetRef struct {
 	wireLen int
 	sec     uint32
 	nsec    uint32
+	pktType uint8 // sockaddr_ll's PACKET_HOST, PACKET_OUTGOING...
 }
 
 // time is the packet's timestamp.
@@ -36,6 +37,11 @@ func (r *packetRef) captureInfo(lt pcap.LinkType) pcap.CaptureInfo {
 		Length:        r.wireLen,
 		LinkType:      lt,
 	}
+}
+
+// direction is the packet's pcapng direction and reception flags.
+func (r *packetRef) direction() (pcap.Direction, uint32) {
+	return pcap.LinuxPacketDirection(r.pktType)
 }
 
 // userFilter runs a filter in user space, returning the bytes to keep (0
@@ -116,6 +122,7 @@ func (r *blockReader) next(ref *packetRef) (ok bool, err error) {
 		}
 		ref.start, ref.caplen, ref.wireLen = start, min(caplen, opt.snaplen), wireLen
 		ref.sec, ref.nsec = f.Sec, nsec
+		ref.pktType = block[f.Offset+sockaddrLLOffset+sockaddrLLPktTypeOffset]
 		return true, nil
 	}
 }

@@ -33,6 +33,8 @@ const (
 	// struct sockaddr_ll, after the aligned tpacket3_hdr.
 	sockaddrLLOffset = (frameHeaderLen + tpacketAlignment - 1) &^ (tpacketAlignment - 1)
 	sockaddrLLLen    = 20
+	// sockaddrLLPktTypeOffset is sll_pkttype's offset in sockaddr_ll.
+	sockaddrLLPktTypeOffset = 10
 	// frameHeadroom is TPACKET3_HDRLEN: packet data never starts before it.
 	frameHeadroom = sockaddrLLOffset + sockaddrLLLen
 )

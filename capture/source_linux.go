@@ -172,6 +172,7 @@ func (s *Source) describe(ci *pcap.CaptureInfo, p *packetRef) {
 	ci.CaptureLength = p.caplen
 	ci.Length = p.wireLen
 	ci.LinkType = s.linkType
+	ci.Direction, ci.Flags = p.direction()
 }
 
 // readWaiting is ReadPacket when it may have to wait: for the kernel's

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,7 +68,7 @@ func (c *command) captureConfig(device string) capture.Config {
 		Promiscuous: !c.opts.noPromiscuous,
 		Direction:   c.opts.direction,
 		BufferSize:  c.opts.bufferKiB * 1024,
-		Nanoseconds: c.opts.precision == precisionNano,
+		Nanoseconds: c.liveNanoseconds(),
 		Fanout:      c.opts.fanout,
 	}
 	if c.opts.immediate || c.opts.packetBuffered {
@@ -141,104 +142,206 @@ func (c *command) printListening(device string, lt pcap.LinkType, snaplen uint32
 	c.errorf("listening on %s, link-type %s (%s), snapshot length %d bytes", device, lt.Name(), lt.Description(), snaplen)
 }
 
-// runLive captures from an interface until -c packets, a signal, or an
+// liveCapture is one interface being captured.
+type liveCapture struct {
+	device string
+	src    liveSource
+	closed bool
+}
+
+func (l *liveCapture) close() {
+	if !l.closed {
+		l.closed = true
+		l.src.Close()
+	}
+}
+
+// openLiveCaptures opens every -i (or the default interface) with the
+// filter in its kernel. Errors are reported; nothing stays open then.
+func (c *command) openLiveCaptures(expr string) ([]*liveCapture, bool) {
+	names := c.opts.ifaces
+	if len(names) == 0 {
+		names = []string{""}
+	}
+	var captures []*liveCapture
+	for _, name := range names {
+		device, err := resolveDevice(c.system, name)
+		if err == nil && slices.ContainsFunc(captures, func(l *liveCapture) bool { return l.device == device }) {
+			continue // "-i 1 -i eth0" may name one interface twice
+		}
+		var src liveSource
+		ok := err == nil
+		if !ok {
+			c.errorf("%s", liveErrorText(err))
+		} else {
+			src, ok = c.openLive(c.captureConfig(device), expr)
+		}
+		if !ok {
+			for _, l := range captures {
+				l.close()
+			}
+			return nil, false
+		}
+		captures = append(captures, &liveCapture{device: device, src: src})
+	}
+	return captures, true
+}
+
+// runLive captures from the interfaces until -c packets, a signal, or an
 // error, then reports the kernel's counters as tcpdump does.
 func (c *command) runLive(ctx context.Context, expr string) int {
-	device, err := resolveDevice(c.system, c.opts.iface)
-	if err != nil {
-		c.errorf("%s", liveErrorText(err))
-		return 1
-	}
-	src, ok := c.openLive(c.captureConfig(device), expr)
+	captures, ok := c.openLiveCaptures(expr)
 	if !ok {
 		return 1
 	}
-	closeSource := func() {
-		if src != nil {
-			src.Close()
-			src = nil
+	defer func() {
+		for _, l := range captures {
+			l.close()
+		}
+	}()
+	for _, l := range captures {
+		if c.opts.linkTypeSet || l.device == anyDevice.Name {
+			c.errorf("data link type %s", l.src.LinkType().Name())
 		}
 	}
-	defer closeSource()
-	if c.opts.linkTypeSet || device == anyDevice.Name {
-		c.errorf("data link type %s", src.LinkType().Name())
-	}
 
-	loop := &liveLoop{src: src, limit: c.opts.count, flushEach: c.opts.packetBuffered}
-	closeOutput, outputName, ok := c.prepareLiveOutput(loop, src)
+	out, ok := c.prepareLiveOutput(captures, expr)
 	if !ok {
 		return 1
 	}
 	if c.opts.user != "" {
 		if err := c.system.DropPrivileges(c.opts.user); err != nil {
 			c.errorf("%s", err)
-			closeOutput()
+			out.close()
 			return 1
 		}
 	}
-	c.printListening(device, src.LinkType(), src.Snaplen())
+	for _, l := range captures {
+		c.printListening(l.device, l.src.LinkType(), l.src.Snaplen())
+	}
+	out.start = time.Now()
 
-	stopWatching := context.AfterFunc(ctx, src.Stop)
-	readErr, writeErr := loop.run()
+	stopAll := func() {
+		for _, l := range captures {
+			l.src.Stop()
+		}
+	}
+	stopWatching := context.AfterFunc(ctx, stopAll)
+	readErr, writeErr := out.run(captures, stopAll)
 	stopWatching()
 	signalled := ctx.Err() != nil
+	return c.finishLive(captures, out, readErr, writeErr, signalled)
+}
 
-	stats, statsErr := src.Stats()
-	closeSource()
-	if err := closeOutput(); err != nil && writeErr == nil {
+// finishLive closes the captures and the output and prints tcpdump's
+// closing lines.
+func (c *command) finishLive(captures []*liveCapture, out *liveOutput, readErr, writeErr error, signalled bool) int {
+	var total capture.Stats
+	var statsErr error
+	for _, l := range captures {
+		st, err := l.src.Stats()
+		if err != nil && statsErr == nil {
+			statsErr = err
+		}
+		total.Received += st.Received
+		total.Dropped += st.Dropped
+		l.close()
+	}
+	if err := out.close(); err != nil && writeErr == nil {
 		writeErr = err
 	}
+	c.waitPostRotate()
 	status := 0
 	if readErr != nil {
-		c.errorf("%s: %s", device, liveErrorText(readErr))
+		c.errorf("%s", liveErrorText(readErr))
 		status = 1
 	}
-	if writeErr != nil {
-		c.errorf("%s: %s", outputName, describe(writeErr))
+	if writeErr != nil && !errors.Is(writeErr, pcap.ErrFileLimit) {
+		c.errorf("%s: %s", out.name, describe(writeErr))
 		status = 1
 	}
-	if signalled && loop.writer == nil {
+	if signalled && out.writer == nil {
 		// tcpdump ends the printed lines with an empty one when interrupted.
 		io.WriteString(c.stdout, "\n")
 	}
-	fmt.Fprintf(c.stderr, "%d packet%s captured\n", loop.captured, plural(loop.captured))
+	captured := out.captured()
+	fmt.Fprintf(c.stderr, "%d packet%s captured\n", captured, plural64(captured))
 	if statsErr != nil {
 		c.errorf("pcap_stats: %s", liveErrorText(statsErr))
 		return 1
 	}
 	fmt.Fprintf(c.stderr, "%d packet%s received by filter\n%d packet%s dropped by kernel\n",
-		stats.Received, plural64(stats.Received), stats.Dropped, plural64(stats.Dropped))
+		total.Received, plural64(total.Received), total.Dropped, plural64(total.Dropped))
 	return status
 }
 
-// prepareLiveOutput opens -w's file or sets up the printer, before any
-// privilege is dropped. The returned function flushes and closes.
-func (c *command) prepareLiveOutput(loop *liveLoop, src liveSource) (func() error, string, bool) {
-	nanos := c.opts.precision == precisionNano
+// liveInterfaces describes the captured interfaces for the output file.
+func (c *command) liveInterfaces(captures []*liveCapture, expr string) []pcap.Interface {
+	descriptions := map[string]string{}
+	if list, err := c.system.Interfaces(); err == nil {
+		for _, ifc := range list {
+			descriptions[ifc.Name] = ifc.Description
+		}
+	}
+	resolution := uint64(1e6)
+	if c.liveNanoseconds() {
+		resolution = 1e9
+	}
+	ifaces := make([]pcap.Interface, len(captures))
+	for i, l := range captures {
+		ifaces[i] = pcap.Interface{
+			LinkType:            l.src.LinkType(),
+			Snaplen:             l.src.Snaplen(),
+			Name:                l.device,
+			Description:         descriptions[l.device],
+			Filter:              strings.TrimSpace(expr),
+			OS:                  osDescription(),
+			TimestampResolution: resolution,
+			FCSLength:           -1,
+		}
+	}
+	return ifaces
+}
+
+// liveNanoseconds reports whether to capture nanosecond timestamps: when
+// asked, and for pcapng files unless microseconds are asked for.
+func (c *command) liveNanoseconds() bool {
+	switch c.opts.precision {
+	case precisionNano:
+		return true
+	case precisionMicro:
+		return false
+	}
+	return c.opts.writeFile != "" && c.outputFormat() == pcap.FormatPcapng
+}
+
+// prepareLiveOutput opens -w's file or sets up the printers, before any
+// privilege is dropped.
+func (c *command) prepareLiveOutput(captures []*liveCapture, expr string) (*liveOutput, bool) {
+	out := &liveOutput{name: "stdout", limit: uint64(c.opts.count)}
 	switch {
 	case c.opts.writeFile != "":
-		header := pcap.FileHeader{LinkType: src.LinkType(), Snaplen: src.Snaplen(), Nanoseconds: nanos}
-		w, name, closeOutput, err := c.openOutput(header)
+		w, name, err := c.openPacketOutput(outputSpec{
+			interfaces: c.liveInterfaces(captures, expr),
+			section:    sectionInfo(),
+			stats:      out.statsFunc(captures),
+		})
+		out.name = name
 		if err != nil {
 			c.errorf("%s", err)
-			return nil, name, false
+			return nil, false
 		}
-		if c.opts.packetBuffered {
-			// The header goes out now: a reader of a pipe starts at once.
-			if err := w.Flush(); err != nil {
-				closeOutput()
-				c.errorf("%s: %s", name, describe(err))
-				return nil, name, false
-			}
-		}
-		loop.writer = w
-		return closeOutput, name, true
+		out.writer, out.closeFn = w, w.Close
+		return out, true
 	case c.opts.countOnly:
-		return func() error { return nil }, "stdout", true
+		return out, true
 	}
 	buffered := bufio.NewWriterSize(c.stdout, outputBufferSize)
-	loop.printer = newPrinter(buffered, src.LinkType(), nanos, c.opts.lineBuffered)
-	return buffered.Flush, "stdout", true
+	for _, l := range captures {
+		out.printers = append(out.printers, newPrinter(buffered, l.src.LinkType(), c.liveNanoseconds(), c.opts.lineBuffered))
+	}
+	out.closeFn = buffered.Flush
+	return out, true
 }
 
 func plural64(n uint64) string {
@@ -246,60 +349,4 @@ func plural64(n uint64) string {
 		return ""
 	}
 	return "s"
-}
-
-// liveLoop writes or prints every packet the capture delivers; the kernel
-// has already filtered them.
-type liveLoop struct {
-	src       liveSource
-	limit     int // stop after this many packets; 0 for no limit
-	writer    *pcap.Writer
-	flushEach bool // -U: each packet reaches the file at once
-	printer   *printer
-
-	captured int
-}
-
-// infoReader is a live source that fills the caller's CaptureInfo in
-// place (*capture.Source is one): the loop then spares copying the
-// returned struct on every packet, a stall that costs about as much as
-// reading the packet.
-type infoReader interface {
-	ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error)
-}
-
-// run returns the error that ended the loop early. The capture's io.EOF
-// (after Stop, once the ring is drained) and -c's limit are normal ends.
-func (l *liveLoop) run() (readErr, writeErr error) {
-	fast, isFast := l.src.(infoReader)
-	var ci pcap.CaptureInfo
-	for l.limit == 0 || l.captured < l.limit {
-		var data []byte
-		var err error
-		if isFast {
-			data, err = fast.ReadPacketInfo(&ci)
-		} else {
-			data, ci, err = l.src.ReadPacket()
-		}
-		if err != nil {
-			if err == io.EOF {
-				return nil, nil
-			}
-			return err, nil
-		}
-		l.captured++
-		switch {
-		case l.writer != nil:
-			err = l.writer.WritePacket(ci, data)
-			if err == nil && l.flushEach {
-				err = l.writer.Flush()
-			}
-		case l.printer != nil:
-			err = l.printer.printPacket(ci, data)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return nil, nil
 }

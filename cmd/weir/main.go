@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -56,11 +55,7 @@ func printUsage(w io.Writer) {
 }
 
 func printVersion(w io.Writer) {
-	version := "(devel)"
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
-		version = info.Main.Version
-	}
-	fmt.Fprintf(w, "weir version %s\n%s %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "weir version %s\n%s %s/%s\n", weirVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // describe renders err for a message that already names the file, the way

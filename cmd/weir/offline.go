@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -28,6 +29,7 @@ type command struct {
 	stdout io.Writer
 	stderr io.Writer
 	system liveSystem
+	postRotateState
 }
 
 func (c *command) errorf(format string, args ...any) {
@@ -66,7 +68,7 @@ func (c *command) run(ctx context.Context) int {
 	if c.opts.dump > 0 {
 		return c.printDump(prog)
 	}
-	return c.filterFile(ctx, src, inputName, prog, strings.TrimSpace(expr) == "")
+	return c.filterFile(ctx, src, inputName, prog, expr)
 }
 
 // expression is the filter text: the -F file's, or the operands joined by
@@ -148,16 +150,11 @@ func (c *command) dumpWithoutFile(expr string) int {
 // compile reports a filter error with the caret under its position.
 func (c *command) compile(expr string, cfg filter.Config) (filter.Program, bool) {
 	prog, err := filter.Compile(expr, cfg)
-	if err == nil {
-		return prog, true
+	if err != nil {
+		c.reportCompileError(err)
+		return nil, false
 	}
-	var ferr *filter.Error
-	if errors.As(err, &ferr) {
-		fmt.Fprintf(c.stderr, "weir: %s\n%s\n", ferr.Error(), ferr.Caret())
-	} else {
-		c.errorf("%s", err)
-	}
-	return nil, false
+	return prog, true
 }
 
 func (c *command) printDump(prog filter.Program) int {
@@ -212,8 +209,9 @@ func inputError(name string, err error) error {
 // fileSnaplen is the snap length libpcap reports for a file: values of 0
 // or above the maximum are replaced by the maximum (pcap_adjust_snapshot).
 // tcpdump -r compiles with it, whatever -s says.
-func fileSnaplen(src *pcap.Reader) uint32 {
-	s := src.Snaplen()
+func fileSnaplen(src *pcap.Reader) uint32 { return fileSnaplenOf(src.Snaplen()) }
+
+func fileSnaplenOf(s uint32) uint32 {
 	if s == 0 || s > maxSnaplen {
 		return maxSnaplen
 	}
@@ -231,24 +229,27 @@ func (c *command) printStart(name string, lt pcap.LinkType, snaplen uint32) {
 }
 
 // filterFile runs the read-filter-write loop and reports how it ended.
-func (c *command) filterFile(ctx context.Context, src *pcap.Reader, inputName string, prog filter.Program, matchAll bool) int {
+func (c *command) filterFile(ctx context.Context, src *pcap.Reader, inputName string, prog filter.Program, expr string) int {
 	vm, err := filter.NewVM(prog)
 	if err != nil {
 		c.errorf("%s", err)
 		return 1
 	}
-	loop := &offlineLoop{src: src, vm: vm, matchAll: matchAll, limit: c.opts.count}
+	loop := &offlineLoop{src: src, matchAll: strings.TrimSpace(expr) == "", limit: c.opts.count,
+		filters: linkFilters{first: src.LinkType(), firstVM: vm, compile: c.fileFilterCompiler(src, expr)}}
 	outputName := "stdout"
 	var closeOutput func() error
 	switch {
 	case c.opts.writeFile != "":
-		header := pcap.FileHeader{LinkType: src.LinkType(), Snaplen: fileSnaplen(src), Nanoseconds: c.nanoseconds(src)}
-		out, name, closeFn, err := c.openOutput(header)
+		out, name, err := c.openFileCopy(src, expr)
 		if err != nil {
 			c.errorf("%s", err)
 			return 1
 		}
-		loop.writer, outputName, closeOutput = out, name, closeFn
+		loop.writer, outputName, closeOutput = out, name, out.Close
+		// Every writer can take the interfaces of later sections: a
+		// pcap file refuses one of another link type.
+		loop.interfaces = pcap.NewInterfaceMap(filterNaming{out, out.(pcap.InterfaceAdder), expr}, src)
 	case !c.opts.countOnly:
 		buffered := bufio.NewWriterSize(c.stdout, outputBufferSize)
 		loop.printer = newPrinter(buffered, src.LinkType(), c.nanoseconds(src), c.opts.lineBuffered)
@@ -270,20 +271,119 @@ func (c *command) filterFile(ctx context.Context, src *pcap.Reader, inputName st
 			writeErr = err
 		}
 	}
+	c.waitPostRotate()
 	if c.opts.countOnly {
 		fmt.Fprintf(c.stdout, "%d packet%s\n", loop.captured, plural(loop.captured))
 	}
 	if readErr != nil {
-		c.errorf("%s", inputError(inputName, readErr))
+		var cerr *compileError
+		if errors.As(readErr, &cerr) {
+			c.reportCompileError(cerr.err)
+		} else {
+			c.errorf("%s", inputError(inputName, readErr))
+		}
 		status = 1
 	}
-	if writeErr != nil {
+	if writeErr != nil && !errors.Is(writeErr, pcap.ErrFileLimit) {
 		c.errorf("%s: %s", outputName, describe(writeErr))
 		status = 1
 	}
 	fmt.Fprintf(c.stderr, "%d packet%s captured\n%d packet%s received by filter\n",
 		loop.captured, plural(loop.captured), loop.received, plural(loop.received))
 	return status
+}
+
+// openFileCopy creates -w's file for the packets of src: the same
+// interfaces, link types and resolution (or the one asked for), and for
+// pcapng the input's section and the expression as each interface's
+// filter.
+func (c *command) openFileCopy(src *pcap.Reader, expr string) (pcap.PacketWriter, string, error) {
+	ifaces := slices.Clone(src.Interfaces())
+	for i := range ifaces {
+		ifc := &ifaces[i]
+		ifc.Snaplen = fileSnaplenOf(ifc.Snaplen)
+		switch {
+		case c.opts.precision == precisionNano:
+			ifc.TimestampResolution = 1e9
+		case c.opts.precision == precisionMicro:
+			ifc.TimestampResolution = 1e6
+		case i == 0 && src.Format() == "pcapng" && c.outputFormat() == pcap.FormatPcap:
+			// A pcap file holds micro or nanoseconds: the finer when the
+			// input's is finer than microseconds.
+			if src.Nanoseconds() {
+				ifc.TimestampResolution = 1e9
+			} else {
+				ifc.TimestampResolution = 1e6
+			}
+		}
+		if c.outputFormat() == pcap.FormatPcapng {
+			ifc.Filter = combinedFilter(ifc.Filter, expr)
+		}
+	}
+	section := src.Section()
+	if section == (pcap.Section{}) {
+		section = sectionInfo()
+	}
+	return c.openPacketOutput(outputSpec{interfaces: ifaces, section: section})
+}
+
+// compileError is a filter that does not compile for a link type met in
+// the middle of a file.
+type compileError struct{ err error }
+
+func (e *compileError) Error() string { return e.err.Error() }
+
+// reportCompileError prints a filter error with the caret under its
+// position.
+func (c *command) reportCompileError(err error) {
+	var ferr *filter.Error
+	if errors.As(err, &ferr) {
+		fmt.Fprintf(c.stderr, "weir: %s\n%s\n", ferr.Error(), ferr.Caret())
+		return
+	}
+	c.errorf("%s", err)
+}
+
+// fileFilterCompiler compiles the expression for another link type of the
+// file, as the first one was.
+func (c *command) fileFilterCompiler(src *pcap.Reader, expr string) func(pcap.LinkType) (*filter.VM, error) {
+	return func(lt pcap.LinkType) (*filter.VM, error) {
+		prog, err := filter.Compile(expr, filter.Config{LinkType: lt, Snaplen: fileSnaplen(src),
+			Optimize: !c.opts.noOptimize, Savefile: true, SavefileBigEndian: src.BigEndian()})
+		if err != nil {
+			return nil, &compileError{fmt.Errorf("link-type %s: %w", lt.Name(), err)}
+		}
+		return filter.NewVM(prog)
+	}
+}
+
+// linkFilters holds the expression compiled for each link type a file
+// holds: a pcapng file may mix them, and each needs its own program.
+type linkFilters struct {
+	first   pcap.LinkType
+	firstVM *filter.VM
+	others  map[pcap.LinkType]*filter.VM
+	compile func(pcap.LinkType) (*filter.VM, error)
+}
+
+// vm is the program for packets of link type lt, compiled the first time
+// one is met.
+func (f *linkFilters) vm(lt pcap.LinkType) (*filter.VM, error) {
+	if lt == f.first {
+		return f.firstVM, nil
+	}
+	if vm, ok := f.others[lt]; ok {
+		return vm, nil
+	}
+	vm, err := f.compile(lt)
+	if err != nil {
+		return nil, err
+	}
+	if f.others == nil {
+		f.others = map[pcap.LinkType]*filter.VM{}
+	}
+	f.others[lt] = vm
+	return vm, nil
 }
 
 // nanoseconds is the timestamp precision of the output: the one asked for
@@ -298,37 +398,6 @@ func (c *command) nanoseconds(src *pcap.Reader) bool {
 	return src.Nanoseconds()
 }
 
-// openOutput creates -w's file ("-" is standard output) with the given
-// header. The returned function flushes and closes it.
-func (c *command) openOutput(header pcap.FileHeader) (*pcap.Writer, string, func() error, error) {
-	name := c.opts.writeFile
-	var out io.Writer = c.stdout
-	closeFile := func() error { return nil }
-	if name != "-" {
-		f, err := os.Create(name)
-		if err != nil {
-			return nil, name, nil, fmt.Errorf("%s: %s", name, describe(err))
-		}
-		out, closeFile = f, f.Close
-	} else {
-		name = "stdout"
-	}
-	w, err := pcap.NewWriter(out, header)
-	if err != nil {
-		closeFile()
-		return nil, name, nil, fmt.Errorf("%s: %s", name, describe(err))
-	}
-	closeOutput := func() error {
-		flushErr := w.Flush()
-		closeErr := closeFile()
-		if flushErr != nil {
-			return flushErr
-		}
-		return closeErr
-	}
-	return w, name, closeOutput, nil
-}
-
 func plural(n int) string {
 	if n == 1 {
 		return ""
@@ -340,19 +409,22 @@ func plural(n int) string {
 // or prints them. Exactly one of writer and printer is set, or neither for
 // --count.
 type offlineLoop struct {
-	src      *pcap.Reader
-	vm       *filter.VM
-	matchAll bool // empty expression: skip the VM
-	limit    int  // stop after this many matches; 0 for no limit
-	writer   *pcap.Writer
-	printer  *printer
+	src        *pcap.Reader
+	filters    linkFilters
+	matchAll   bool // empty expression: skip the VM
+	limit      int  // stop after this many matches; 0 for no limit
+	writer     pcap.PacketWriter
+	interfaces *pcap.InterfaceMap // numbers the copy's interfaces
+	printer    *printer
 
 	received int // packets read
 	captured int // packets that matched
 }
 
 // run returns the error that ended the loop early: a read error (bad or
-// truncated record) or a write error. io.EOF and a stop are normal ends.
+// truncated record, or a filter that does not compile for a link type
+// met) or a write error. io.EOF, a stop and -G -W's last file are normal
+// ends.
 func (l *offlineLoop) run(stopped *atomic.Bool) (readErr, writeErr error) {
 	for !stopped.Load() {
 		data, ci, err := l.src.ReadPacket()
@@ -363,22 +435,39 @@ func (l *offlineLoop) run(stopped *atomic.Bool) (readErr, writeErr error) {
 			return err, nil
 		}
 		l.received++
-		if !l.matchAll && l.vm.Run(data, ci.Length) == 0 {
-			continue
+		if !l.matchAll {
+			vm, err := l.filters.vm(ci.LinkType)
+			if err != nil {
+				return err, nil
+			}
+			if vm.Run(data, ci.Length) == 0 {
+				continue
+			}
 		}
-		l.captured++
-		switch {
-		case l.writer != nil:
-			err = l.writer.WritePacket(ci, data)
-		case l.printer != nil:
-			err = l.printer.printPacket(ci, data)
-		}
-		if err != nil {
+		if err := l.output(&ci, data); err != nil {
+			if errors.Is(err, pcap.ErrFileLimit) {
+				return nil, nil
+			}
 			return nil, err
 		}
+		l.captured++
 		if l.limit > 0 && l.captured >= l.limit {
 			return nil, nil
 		}
 	}
 	return nil, nil
+}
+
+// output writes or prints one matching packet.
+func (l *offlineLoop) output(ci *pcap.CaptureInfo, data []byte) error {
+	switch {
+	case l.writer != nil:
+		if err := l.interfaces.Map(l.src, ci); err != nil {
+			return err
+		}
+		return l.writer.WritePacket(*ci, data)
+	case l.printer != nil:
+		return l.printer.printPacket(*ci, data)
+	}
+	return nil
 }

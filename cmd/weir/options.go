@@ -31,7 +31,6 @@ const maxFanout = 256
 
 const (
 	notDecode  = "detailed packet decoding is not supported yet"
-	notRotate  = "output file rotation is not supported yet"
 	notTstamp  = "timestamp options are not supported yet"
 	notGeneral = "this option is not supported yet"
 )
@@ -71,10 +70,11 @@ var optionSpecs = []optionSpec{
 	{short: 'J', long: "list-time-stamp-types", unsupported: "time stamp types are not supported yet"},
 	{short: 'L', long: "list-data-link-types", unsupported: "listing data link types is not supported yet"},
 
-	{short: 'C', hasArg: true, unsupported: notRotate},
-	{short: 'G', hasArg: true, unsupported: notRotate},
-	{short: 'W', hasArg: true, unsupported: notRotate},
-	{short: 'z', hasArg: true, unsupported: notRotate},
+	{short: 'C', hasArg: true},
+	{short: 'G', hasArg: true},
+	{short: 'W', hasArg: true},
+	{short: 'z', hasArg: true},
+	{long: "format", hasArg: true}, // weir's own: pcap or pcapng
 	{short: 'V', hasArg: true, unsupported: "reading a list of files is not supported yet"},
 
 	{short: 'A', unsupported: notDecode},
@@ -122,10 +122,19 @@ type options struct {
 	version      bool   // --version: print version and exit 0
 	exprArgs     []string
 
+	// Output files.
+	format            pcap.Format // --format
+	formatSet         bool
+	fileSize          int64  // -C, in bytes; 0 for no size rotation
+	rotateSeconds     int    // -G; 0 for no time rotation
+	fileCount         int    // -W
+	postRotateCommand string // -z
+
 	// Live capture.
-	iface          string // -i; "" picks the default interface
-	listInterfaces bool   // -D
-	noPromiscuous  bool   // -p
+	iface          string   // -i, the last one; "" picks the default interface
+	ifaces         []string // every -i, in order: several go into one file
+	listInterfaces bool     // -D
+	noPromiscuous  bool     // -p
 	direction      capture.Direction
 	bufferKiB      int    // -B; 0 for the default ring size
 	packetBuffered bool   // -U: flush the output file after every packet
@@ -175,6 +184,9 @@ func parseOptions(args []string) (*options, error) {
 	}
 	if scanErr != nil {
 		return nil, scanErr
+	}
+	if err := opts.checkOutputOptions(); err != nil {
+		return nil, err
 	}
 	return opts, nil
 }
@@ -364,6 +376,9 @@ func (o *options) apply(p parsedOption) error {
 		o.snaplen = uint32(n)
 	case p.spec.short == 'w':
 		o.writeFile = p.arg
+	case p.spec.short == 'C', p.spec.short == 'G', p.spec.short == 'W', p.spec.short == 'z',
+		p.spec.long == "format":
+		return o.applyOutput(p)
 	case p.spec.short == 'y':
 		lt, ok := pcap.LinkTypeByName(p.arg)
 		if !ok {
@@ -376,6 +391,65 @@ func (o *options) apply(p parsedOption) error {
 		return o.applyLive(p)
 	}
 	return nil
+}
+
+// applyOutput records the options of output files, as tcpdump checks
+// them.
+func (o *options) applyOutput(p parsedOption) error {
+	switch {
+	case p.spec.short == 'C':
+		n, err := parseFileSize(p.arg)
+		if err != nil {
+			return err
+		}
+		o.fileSize = n
+	case p.spec.short == 'G':
+		n, err := strconv.ParseInt(p.arg, 10, 32)
+		if err != nil || n < 0 {
+			return fmt.Errorf("invalid rotation time %s", p.arg)
+		}
+		o.rotateSeconds = int(n)
+	case p.spec.short == 'W':
+		n, err := strconv.ParseInt(p.arg, 10, 32)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("invalid number of output files %s", p.arg)
+		}
+		o.fileCount = int(n)
+	case p.spec.short == 'z':
+		o.postRotateCommand = p.arg
+	default:
+		f, err := pcap.ParseFormat(p.arg)
+		if err != nil {
+			return fmt.Errorf("invalid file format %s (must be pcap or pcapng)", p.arg)
+		}
+		o.format, o.formatSet = f, true
+	}
+	return nil
+}
+
+// parseFileSize reads -C: millions of bytes, or with a k, m or g suffix
+// KiB, MiB or GiB, as tcpdump 4.99.5 does.
+func parseFileSize(arg string) (int64, error) {
+	unit := int64(1_000_000)
+	digits := arg
+	if n := len(arg); n > 0 {
+		switch arg[n-1] {
+		case 'k', 'K':
+			unit, digits = 1<<10, arg[:n-1]
+		case 'm', 'M':
+			unit, digits = 1<<20, arg[:n-1]
+		case 'g', 'G':
+			unit, digits = 1<<30, arg[:n-1]
+		}
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	switch {
+	case err != nil && errors.Is(err, strconv.ErrRange), err == nil && n > (1<<62)/unit:
+		return 0, fmt.Errorf("file size %s is too large", arg)
+	case err != nil || n <= 0:
+		return 0, fmt.Errorf("invalid file size %s", arg)
+	}
+	return n * unit, nil
 }
 
 // applyLive records the options of live capture.
@@ -391,6 +465,9 @@ func (o *options) applyLive(p parsedOption) error {
 		o.listInterfaces = true
 	case p.spec.short == 'i':
 		o.iface = p.arg
+		if !slices.Contains(o.ifaces, p.arg) {
+			o.ifaces = append(o.ifaces, p.arg)
+		}
 	case p.spec.short == 'p':
 		o.noPromiscuous = true
 	case p.spec.short == 'Q':
@@ -432,9 +509,11 @@ func (o *options) applyLive(p parsedOption) error {
 }
 
 const usageText = `Usage: weir [-dDhlnOpqU] [ -B size ] [ -c count ] [ --count ] [ -F file ]
-		[ --fanout sockets ] [ -i interface ] [ --immediate-mode ]
+		[ -C file_size ] [ --fanout sockets ] [ --format pcap|pcapng ]
+		[ -G seconds ] [ -i interface ]... [ --immediate-mode ]
 		[ -Q in|out|inout ] [ -r file ] [ -s snaplen ]
 		[ --time-stamp-precision precision ] [ --micro ] [ --nano ]
-		[ --version ] [ -w file ] [ -y datalinktype ] [ -Z user ]
+		[ --version ] [ -w file ] [ -W filecount ] [ -y datalinktype ]
+		[ -z postrotate-command ] [ -Z user ]
 		[ expression ]
 `

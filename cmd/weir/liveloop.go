@@ -1,0 +1,151 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/weircap/weir/pcap"
+)
+
+// liveOutput is where captured packets go: -w's file, the printed lines,
+// or only the count (--count). With several interfaces, one reader per
+// interface writes to it in turn.
+type liveOutput struct {
+	name     string
+	writer   pcap.PacketWriter
+	printers []*printer // one per capture, sharing one buffered stdout
+	closeFn  func() error
+	limit    uint64 // -c; 0 for no limit
+	start    time.Time
+
+	// Counts, changed by the readers with mu held (one reader needs no
+	// lock) and read by the file's statistics, which the writer asks for
+	// from within WritePacket or at close.
+	mu           sync.Mutex
+	capturedN    uint64
+	perInterface []uint64
+}
+
+// captured is the number of packets written or printed.
+func (o *liveOutput) captured() uint64 { return o.capturedN }
+
+func (o *liveOutput) close() error {
+	if o.closeFn == nil {
+		return nil
+	}
+	fn := o.closeFn
+	o.closeFn = nil
+	return fn()
+}
+
+// statsFunc gives the pcapng statistics of each interface: the kernel's
+// counters and the packets written since the capture began.
+func (o *liveOutput) statsFunc(captures []*liveCapture) func() []pcap.InterfaceStats {
+	o.perInterface = make([]uint64, len(captures))
+	return func() []pcap.InterfaceStats {
+		now := time.Now()
+		stats := make([]pcap.InterfaceStats, len(captures))
+		for i, l := range captures {
+			kernel, _ := l.src.Stats()
+			stats[i] = pcap.CaptureStats(o.start, now, kernel.Received, kernel.Dropped, o.perInterface[i])
+		}
+		return stats
+	}
+}
+
+// run reads every capture until each ends (io.EOF after Stop), -c is
+// reached, or an error; stopAll stops them all.
+func (o *liveOutput) run(captures []*liveCapture, stopAll func()) (readErr, writeErr error) {
+	if len(captures) == 1 {
+		return o.read(0, captures[0], nil)
+	}
+	// The first reader to end, for whatever reason, ends them all.
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	for i, l := range captures {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, w := o.read(i, l, &o.mu)
+			stopAll()
+			errMu.Lock()
+			if readErr == nil && writeErr == nil {
+				readErr, writeErr = r, w
+			}
+			errMu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return readErr, writeErr
+}
+
+// infoReader is a live source that fills the caller's CaptureInfo in
+// place (*capture.Source is one): the loop then spares copying the
+// returned struct on every packet, a stall that costs about as much as
+// reading the packet.
+type infoReader interface {
+	ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error)
+}
+
+// read writes or prints the packets of capture number index; the kernel
+// has already filtered them. mu, when several captures share the output,
+// is held around each packet's output.
+func (o *liveOutput) read(index int, l *liveCapture, mu *sync.Mutex) (readErr, writeErr error) {
+	src := l.src
+	fast, isFast := src.(infoReader)
+	var ci pcap.CaptureInfo
+	for {
+		var data []byte
+		var err error
+		if isFast {
+			data, err = fast.ReadPacketInfo(&ci)
+		} else {
+			data, ci, err = src.ReadPacket()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil, nil
+			}
+			return fmt.Errorf("%s: %w", l.device, err), nil
+		}
+		ci.InterfaceIndex = index
+		if mu != nil {
+			mu.Lock()
+		}
+		done, err := o.output(index, &ci, data)
+		if mu != nil {
+			mu.Unlock()
+		}
+		if err != nil || done {
+			if errors.Is(err, pcap.ErrFileLimit) {
+				err = nil
+			}
+			return nil, err
+		}
+	}
+}
+
+// output writes or prints one packet; done is true once -c's count is
+// reached.
+func (o *liveOutput) output(index int, ci *pcap.CaptureInfo, data []byte) (done bool, err error) {
+	if o.limit > 0 && o.capturedN >= o.limit {
+		return true, nil
+	}
+	switch {
+	case o.writer != nil:
+		err = o.writer.WritePacket(*ci, data)
+	case o.printers != nil:
+		err = o.printers[index].printPacket(*ci, data)
+	}
+	if err != nil {
+		return true, err
+	}
+	o.capturedN++
+	if o.perInterface != nil {
+		o.perInterface[index]++
+	}
+	return o.limit > 0 && o.capturedN >= o.limit, nil
+}
