@@ -34,8 +34,9 @@ type fakeSystem struct {
 	opened  []capture.Config
 	sources []*fakeSource
 	events  []string // "open", "close", "drop nobody", in order
-	// drained is closed when the last packet has been handed out.
-	drained chan struct{}
+	// drained is closed when every source has handed out its last packet.
+	drained        chan struct{}
+	drainedSources int
 }
 
 func newFakeSystem(packets ...[]byte) *fakeSystem {
@@ -80,6 +81,14 @@ func (f *fakeSystem) Open(cfg capture.Config) (liveSource, error) {
 	f.sources = append(f.sources, src)
 	f.mu.Unlock()
 	return src, nil
+}
+
+func (f *fakeSystem) sourceDrained() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.drainedSources++; f.drainedSources == len(f.sources) {
+		close(f.drained)
+	}
 }
 
 // FilterConfig gives the link type Open will have.
@@ -136,7 +145,7 @@ func (s *fakeSource) ReadPacket() ([]byte, pcap.CaptureInfo, error) {
 	}
 	if s.next == len(s.sys.packets) {
 		s.next++
-		close(s.sys.drained)
+		s.sys.sourceDrained()
 	}
 	<-s.stop
 	return nil, pcap.CaptureInfo{}, io.EOF

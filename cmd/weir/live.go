@@ -245,10 +245,13 @@ func (c *command) finishLive(captures []*liveCapture, out *liveOutput, readErr, 
 		}
 		total.Received += st.Received
 		total.Dropped += st.Dropped
-		l.close()
 	}
+	// The file's statistics are read from the captures as it closes.
 	if err := out.close(); err != nil && writeErr == nil {
 		writeErr = err
+	}
+	for _, l := range captures {
+		l.close()
 	}
 	c.waitPostRotate()
 	status := 0

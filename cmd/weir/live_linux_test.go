@@ -194,18 +194,6 @@ func tsharkReads(t *testing.T, path string) {
 	}
 }
 
-func samePackets(t *testing.T, label string, got, want [][]byte) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("%s: %d packets in the file, want %d", label, len(got), len(want))
-	}
-	for i := range min(len(got), len(want)) {
-		if !bytes.Equal(got[i], want[i]) {
-			t.Errorf("%s: packet %d\n got %x\nwant %x", label, i, got[i], want[i])
-		}
-	}
-}
-
 var liveTable = []string{
 	"",
 	"tcp",

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -349,5 +351,84 @@ func TestDumpForInterface(t *testing.T) {
 	r = runFake(t, newFakeSystem(), false, "-d", "-i", "eth0", "vlan")
 	if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, " ldb      [vlanp]\n") {
 		t.Errorf("-d -i eth0 vlan: %+v", r)
+	}
+}
+
+// Several -i go into one pcapng file: an interface description each, with
+// the expression as filter, their packets, and statistics per interface.
+func TestLiveSeveralInterfacesInOnePcapng(t *testing.T) {
+	sys := newFakeSystem(livePackets()...)
+	sys.interfaces[2].Description = "second port"
+	sys.stats = capture.Stats{Received: 5, Dropped: 2}
+	out := filepath.Join(t.TempDir(), "out.pcapng")
+	r := runFake(t, sys, true, "-i", "eth0", "-i", "eth1", "-w", out, "not", "icmp")
+	wantErr := ethernetListening + strings.ReplaceAll(ethernetListening, "eth0", "eth1") + statsLines(6, 10, 4)
+	if r.code != 0 || r.stderr != wantErr {
+		t.Fatalf("got %+v\nwant stderr\n%s", r, wantErr)
+	}
+	if len(sys.opened) != 2 || sys.opened[0].Interface != "eth0" || sys.opened[1].Interface != "eth1" || !sys.opened[0].Nanoseconds {
+		t.Errorf("opened %+v, want eth0 and eth1 in nanoseconds", sys.opened)
+	}
+	rd, packets, infos := readFile(t, out)
+	perInterface := map[int]int{}
+	for i, ci := range infos {
+		perInterface[ci.InterfaceIndex]++
+		if !slices.ContainsFunc(livePackets(), func(p []byte) bool { return bytes.Equal(p, packets[i]) }) {
+			t.Errorf("packet %d never sent", i)
+		}
+	}
+	if perInterface[0] != 3 || perInterface[1] != 3 {
+		t.Errorf("packets per interface %v, want 3 on each", perInterface)
+	}
+	ifaces := rd.Interfaces()
+	if len(ifaces) != 2 || ifaces[0].Name != "eth0" || ifaces[1].Name != "eth1" || ifaces[1].Description != "second port" ||
+		ifaces[0].Filter != "not icmp" || ifaces[0].TimestampResolution != 1e9 || ifaces[0].OS == "" {
+		t.Fatalf("interfaces %+v", ifaces)
+	}
+	for i := range ifaces {
+		st, ok := rd.Stats(i)
+		if !ok || st.FilterAccepted != 5 || st.OSDropped != 2 || st.InterfaceDropped != 2 || st.Delivered != 3 || st.Start.IsZero() || st.End.Before(st.Start) {
+			t.Errorf("interface %d statistics %+v (%v), want 5 accepted, 2 dropped, 3 delivered", i, st, ok)
+		}
+	}
+}
+
+// The pcap format takes several interfaces of one link type; their
+// packets share the file.
+func TestLiveSeveralInterfacesInOnePcap(t *testing.T) {
+	sys := newFakeSystem(livePackets()...)
+	out := filepath.Join(t.TempDir(), "out.pcap")
+	if r := runFake(t, sys, true, "-i", "eth0", "-i", "lo", "-w", out); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	rd, packets, _ := readFile(t, out)
+	if rd.Format() != "pcap" || len(packets) != 6 || rd.Nanoseconds() {
+		t.Errorf("%s file with %d packets (nanoseconds %v), want pcap with 6 in microseconds", rd.Format(), len(packets), rd.Nanoseconds())
+	}
+}
+
+// -c counts packets of every interface together.
+func TestLiveSeveralInterfacesCount(t *testing.T) {
+	sys := newFakeSystem(livePackets()...)
+	r := runFake(t, sys, false, "-i", "eth0", "-i", "eth1", "-c", "4", "--count")
+	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "4 packets captured\n") {
+		t.Errorf("%+v", r)
+	}
+}
+
+// An interface that cannot be opened stops the command before any file
+// is written, and closes those already open.
+func TestLiveSeveralInterfacesOneMissing(t *testing.T) {
+	sys := newFakeSystem(livePackets()...)
+	out := filepath.Join(t.TempDir(), "out.pcapng")
+	r := runFake(t, sys, false, "-i", "eth0", "-i", "eth9", "-w", out)
+	if r.code != 1 || !strings.Contains(r.stderr, "eth9") {
+		t.Errorf("%+v", r)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("the file was created")
+	}
+	if got := sys.events; !slices.Equal(got, []string{"open", "close"}) {
+		t.Errorf("events %q, want eth0 opened and closed", got)
 	}
 }

@@ -151,6 +151,7 @@ func (c *command) dumpWithoutFile(expr string) int {
 func (c *command) compile(expr string, cfg filter.Config) (filter.Program, bool) {
 	prog, err := filter.Compile(expr, cfg)
 	if err != nil {
+		io.WriteString(c.stderr, "weir: ")
 		c.reportCompileError(err)
 		return nil, false
 	}
@@ -278,6 +279,7 @@ func (c *command) filterFile(ctx context.Context, src *pcap.Reader, inputName st
 	if readErr != nil {
 		var cerr *compileError
 		if errors.As(readErr, &cerr) {
+			fmt.Fprintf(c.stderr, "weir: %s: packet %d: link-type %s: ", inputName, cerr.packet, cerr.linkType.Name())
 			c.reportCompileError(cerr.err)
 		} else {
 			c.errorf("%s", inputError(inputName, readErr))
@@ -329,19 +331,23 @@ func (c *command) openFileCopy(src *pcap.Reader, expr string) (pcap.PacketWriter
 
 // compileError is a filter that does not compile for a link type met in
 // the middle of a file.
-type compileError struct{ err error }
+type compileError struct {
+	packet   int // the first packet of the link type, from 1
+	linkType pcap.LinkType
+	err      error
+}
 
 func (e *compileError) Error() string { return e.err.Error() }
 
 // reportCompileError prints a filter error with the caret under its
-// position.
+// position; the line may have begun already.
 func (c *command) reportCompileError(err error) {
 	var ferr *filter.Error
 	if errors.As(err, &ferr) {
-		fmt.Fprintf(c.stderr, "weir: %s\n%s\n", ferr.Error(), ferr.Caret())
+		fmt.Fprintf(c.stderr, "%s\n%s\n", ferr.Error(), ferr.Caret())
 		return
 	}
-	c.errorf("%s", err)
+	fmt.Fprintf(c.stderr, "%s\n", err)
 }
 
 // fileFilterCompiler compiles the expression for another link type of the
@@ -351,7 +357,7 @@ func (c *command) fileFilterCompiler(src *pcap.Reader, expr string) func(pcap.Li
 		prog, err := filter.Compile(expr, filter.Config{LinkType: lt, Snaplen: fileSnaplen(src),
 			Optimize: !c.opts.noOptimize, Savefile: true, SavefileBigEndian: src.BigEndian()})
 		if err != nil {
-			return nil, &compileError{fmt.Errorf("link-type %s: %w", lt.Name(), err)}
+			return nil, &compileError{linkType: lt, err: err}
 		}
 		return filter.NewVM(prog)
 	}
@@ -438,6 +444,9 @@ func (l *offlineLoop) run(stopped *atomic.Bool) (readErr, writeErr error) {
 		if !l.matchAll {
 			vm, err := l.filters.vm(ci.LinkType)
 			if err != nil {
+				if cerr, ok := err.(*compileError); ok {
+					cerr.packet = l.received
+				}
 				return err, nil
 			}
 			if vm.Run(data, ci.Length) == 0 {
