@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/weircap/weir/internal/testutil")
+	"github.com/weircap/weir/internal/testutil"
+)
 
 // sendLoopbackUDP sends one datagram to 127.0.0.1 inside the capture
 // namespace.
@@ -68,7 +69,7 @@ func TestLiveTwoInterfacesPcapng(t *testing.T) {
 	want := map[string]bool{
 		testutil.CaptureIf + "|0x00000001|1001": true, // in
 		testutil.CaptureIf + "|0x00000002|2001": true, // out
-		"lo|0x00000001|9":                        true, // the loopback copy kept is the incoming one
+		"lo|0x00000001|9":                       true, // the loopback copy kept is the incoming one
 	}
 	for _, l := range lines {
 		if !want[l] {
