@@ -15,7 +15,7 @@ GOLDEN_PKGS ?= ./filter ./pcap
 TOOLS := tcpdump tshark capinfos
 TOOL_PACKAGES := tcpdump tshark
 
-.PHONY: bench-compile build test tools lint fuzz fuzz-short bench bench-live demo golden captures clean
+.PHONY: bench-compile bench-files build test tools lint fuzz fuzz-short bench bench-live demo golden captures clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/weir ./cmd/weir
@@ -76,9 +76,13 @@ bench: build
 	$(GO) test -bench=. -run='^$$' ./...
 	@if [ -f ../shared/corpus/expressions.tsv ]; then $(GO) run ./internal/cmd/optbench -corpus ../shared/corpus/expressions.tsv; \
 	else echo "../shared/corpus/expressions.tsv not found: optimizer comparison with libpcap skipped"; fi
-	@if [ -x scripts/bench-offline.sh ]; then scripts/bench-offline.sh bin/weir; \
-	else echo "scripts/bench-offline.sh not found: offline benchmark skipped"; fi
-	@$(MAKE) --no-print-directory bench-live
+	scripts/bench-offline.sh bin/weir
+	@$(MAKE) --no-print-directory bench-files bench-live
+
+# bench-files times writing files (pcap to pcapng, filtered copies) against
+# tcpdump and editcap.
+bench-files: build
+	scripts/bench-files.sh bin/weir
 
 # bench-compile counts the work of compiling 100 to 10000 "host" terms
 # (valgrind; a few minutes).
