@@ -146,24 +146,6 @@ func TestKilledWriter(t *testing.T) {
 	}
 }
 
-// smallTmpfs mounts a tmpfs of the given size for the test.
-func smallTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		if errors.Is(err, syscall.EPERM) && !testutil.Strict() {
-			t.Skipf("mounting a tmpfs: %v (needs CAP_SYS_ADMIN)", err)
-		}
-		t.Fatalf("mounting a tmpfs: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmounting %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
 // TestFullDiskFile fills a small tmpfs: the write fails with ENOSPC named,
 // and the file holds every packet written before, whole, for us and for
 // tshark.
@@ -176,7 +158,7 @@ func TestFullDiskFile(t *testing.T) {
 	}{{"flushed.pcap", true}, {"buffered.pcap", false}, {"flushed.pcapng", true}, {"buffered.pcapng", false}} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(smallTmpfs(t, "256k"), tc.file)
+			path := filepath.Join(testutil.SmallTmpfs(t, "256k"), tc.file)
 			opts := WriterOptions{Format: FormatFromName(path), Interfaces: loopInterfaces, FlushEachPacket: tc.flush}
 			w, err := CreateFile(path, opts)
 			if err != nil {

@@ -506,10 +506,17 @@ func TestLiveRelinquishPrivileges(t *testing.T) {
 	tsharkReads(t, out)
 }
 
-// -U -w -: a reader of the pipe sees each packet while the capture goes on.
+// -U -w -: a reader of the pipe sees each packet while the capture goes
+// on, in pcap and in pcapng.
 func TestLivePacketBufferedStreams(t *testing.T) {
 	v := testutil.NewVeth(t)
-	c, stdout := startChild(t, v, true, "-U", "-i", testutil.CaptureIf, "-w", "-", "udp")
+	for _, format := range []string{"pcap", "pcapng"} {
+		t.Run(format, func(t *testing.T) { packetBufferedStream(t, v, format) })
+	}
+}
+
+func packetBufferedStream(t *testing.T, v *testutil.Veth, format string) {
+	c, stdout := startChild(t, v, true, "-U", "-i", testutil.CaptureIf, "--format", format, "-w", "-", "udp")
 	type read struct {
 		data []byte
 		err  error
@@ -517,6 +524,9 @@ func TestLivePacketBufferedStreams(t *testing.T) {
 	reads := make(chan read, 4)
 	go func() {
 		r, err := pcap.NewReader(stdout)
+		if err == nil && r.Format() != format {
+			err = fmt.Errorf("the stream is %s", r.Format())
+		}
 		if err != nil {
 			reads <- read{err: err}
 			return

@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/weircap/weir/internal/testutil"
+	"github.com/weircap/weir/pcap"
 )
 
 // sendLoopbackUDP sends one datagram to 127.0.0.1 inside the capture
@@ -155,5 +157,70 @@ func TestLiveRotatesBySize(t *testing.T) {
 	samePackets(t, "rotated live capture", all, frames)
 	if _, err := os.Stat(filepath.Join(dir, "c.pcap1")); err != nil {
 		t.Error(err)
+	}
+}
+
+// A full disk ends the copy with a clear error and status 1; the file
+// holds whole packets, the first ones of the input.
+func TestRunFullDisk(t *testing.T) {
+	testutil.RequireRoot(t, "CAP_SYS_ADMIN")
+	packets := manyPackets(3000)
+	in := writeCapture(t, pcap.LinkTypeEthernet, packets...)
+	for _, name := range []string{"full.pcap", "full.pcapng"} {
+		out := filepath.Join(testutil.SmallTmpfs(t, "64k"), name)
+		r := runWeir(t, nil, "-r", in, "-w", out)
+		if r.code != 1 || !strings.Contains(r.stderr, "weir: "+out+": No space left on device\n") {
+			t.Errorf("%s: exit %d, stderr %q: want status 1 and ENOSPC named", name, r.code, r.stderr)
+		}
+		_, got, _ := readFile(t, out)
+		if len(got) == 0 {
+			t.Fatalf("%s: no packet kept", name)
+		}
+		samePackets(t, name, got, packets[:len(got)])
+		tsharkReads(t, out)
+	}
+}
+
+// kill -9 during a capture with -U: every packet written so far is in the
+// file, which reads cleanly.
+func TestLiveKilledKeepsWrittenPackets(t *testing.T) {
+	v := testutil.NewVeth(t)
+	for _, name := range []string{"killed.pcap", "killed.pcapng"} {
+		out := filepath.Join(t.TempDir(), name)
+		c, _ := startChild(t, v, false, "-U", "-i", testutil.CaptureIf, "-w", out, "udp")
+		frames := manyPackets(5)
+		v.Inject(t, frames...)
+		deadline := time.Now().Add(liveTimeout)
+		for n := 0; n < len(frames); n = packetsSoFar(out) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d packets in the file after %v", name, n, liveTimeout)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		c.signal(syscall.SIGKILL)
+		c.wait(liveTimeout)
+		_, got, _ := readPackets(t, out)
+		samePackets(t, name, got, frames)
+		tsharkReads(t, out)
+	}
+}
+
+// packetsSoFar counts the packets of a file being written: those before
+// the end or the first one not whole yet.
+func packetsSoFar(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	r, err := pcap.NewReader(f)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for ; ; n++ {
+		if _, _, err := r.ReadPacket(); err != nil {
+			return n
+		}
 	}
 }
