@@ -57,18 +57,25 @@ func startWeir(t testing.TB, prefix []string, stdoutPipe bool, args ...string) (
 	c.cmd.Env = append(os.Environ(), asWeirEnv+"=1")
 	c.cmd.Stderr = &c.stderr
 	var out io.Reader
+	var childEnd *os.File
 	if stdoutPipe {
-		pipe, err := c.cmd.StdoutPipe()
+		// A pipe of our own: Cmd.StdoutPipe's is closed by Wait, which
+		// may run before the test has read everything.
+		r, w, err := os.Pipe()
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = pipe
+		t.Cleanup(func() { r.Close() })
+		c.cmd.Stdout, out, childEnd = w, r, w
 	} else {
 		c.stdout = &syncBuffer{}
 		c.cmd.Stdout = c.stdout
 	}
 	if err := c.cmd.Start(); err != nil {
 		t.Fatalf("starting weir: %v", err)
+	}
+	if childEnd != nil {
+		childEnd.Close() // the reader sees the end when the child exits
 	}
 	go func() {
 		err := c.cmd.Wait()
