@@ -476,6 +476,7 @@ func (l *offlineLoop) output(ci *pcap.CaptureInfo, data []byte) error {
 		}
 		return l.writer.WritePacket(*ci, data)
 	case l.printer != nil:
+		l.printer.linkType = ci.LinkType // a pcapng file may mix them
 		return l.printer.printPacket(*ci, data)
 	}
 	return nil

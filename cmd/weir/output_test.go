@@ -201,6 +201,14 @@ func TestRunFiltersEachLinkTypeAndKeepsMetadata(t *testing.T) {
 		t.Errorf("section %+v, want the input's", rd.Section())
 	}
 
+	// Printing decodes each packet by its own link type.
+	r = runWeir(t, nil, "-nr", in, "udp")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	afterClock := func(line string) string { _, rest, _ := strings.Cut(line, " "); return rest }
+	if r.code != 0 || len(lines) != 2 || afterClock(lines[0]) != afterClock(lines[1]) || !strings.Contains(lines[0], " UDP") {
+		t.Errorf("printed %q (%s), want the same UDP line for both link types", r.stdout, r.stderr)
+	}
+
 	// Counting needs no file: the same per-link-type programs.
 	if r := runWeir(t, nil, "-r", in, "--count", "tcp"); r.code != 0 || r.stdout != "2 packets\n" {
 		t.Errorf("--count tcp: %+v", r)
