@@ -10,3 +10,5 @@ require (
 	github.com/vishvananda/netns v0.0.5
 	golang.org/x/net v0.62.0
 )
+
+require github.com/cilium/ebpf v0.22.0 // indirect
