@@ -19,7 +19,7 @@ var ancillaryFields = map[uint32]string{
 // whether the field holds a network-order 16-bit value (as the kernel's
 // classic BPF, the load returns it in host order).
 var skbAncillary = map[uint32]struct {
-	offset   int16
+	offset    int16
 	network16 bool
 }{
 	0:  {16, true},  // protocol
