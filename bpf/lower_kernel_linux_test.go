@@ -67,27 +67,48 @@ type capture struct {
 	packets   [][]byte
 }
 
-// job is one program to check on one capture.
+// job is one program to check on packets.
 type job struct {
 	expr    string
 	mode    string
-	capture *capture
+	where   string   // the packets' capture(s)
+	packets [][]byte // what the program runs on
+	origins []origin // where packets[i] comes from, when they come from several captures
 	prog    filter.Program
+	pairs   []string // the capture of each (capture, expression) pair the job stands for
+}
+
+func (j job) name() string { return fmt.Sprintf("%q on %s (%s)", j.expr, j.where, j.mode) }
+
+// origin is a packet's capture and number in it.
+type origin struct {
+	capture string
+	number  int
+}
+
+// packetName names packet i of the job.
+func (j job) packetName(i int) string {
+	if j.origins != nil {
+		return fmt.Sprintf("%s packet %d", j.origins[i].capture, j.origins[i].number)
+	}
+	return fmt.Sprintf("%s packet %d", j.where, i+1)
 }
 
 // tally counts what the checks did.
 type tally struct {
-	programs      int           // classic programs checked
-	loaded        int           // eBPF programs the verifier accepted
-	xdpRefusals   int           // programs Lower refuses at XDP (ancillary data)
-	metadataOnly  int           // eBPF programs reading kernel metadata: verified, verdicts skipped
-	verdicts      int           // verdicts compared
-	skipped       int           // packets a test run cannot take (size)
-	largest       int           // instructions of the largest program verified
-	largestExpr   string        // its expression
-	loadTime      time.Duration // summed over workers
-	slowest       time.Duration // the longest load
-	slowestName   string        // its program
+	programs      int             // classic programs checked
+	loaded        int             // eBPF programs the verifier accepted
+	xdpRefusals   int             // programs Lower refuses at XDP (ancillary data)
+	metadataOnly  int             // eBPF programs reading kernel metadata: verified, verdicts skipped
+	verdicts      int             // verdicts compared
+	skipped       int             // packets a test run cannot take (size)
+	beyondBound   int             // verdicts 0 for taking more than MaxBackwardJumps backward jumps, where filter.Run's are not
+	beyondIn      map[string]bool // captures of those packets
+	largest       int             // instructions of the largest program verified
+	largestExpr   string          // its expression
+	loadTime      time.Duration   // summed over workers
+	slowest       time.Duration   // the longest load
+	slowestName   string          // its program
 	lowerFailures int
 }
 
@@ -98,6 +119,7 @@ func (a *tally) add(b tally) {
 	a.metadataOnly += b.metadataOnly
 	a.verdicts += b.verdicts
 	a.skipped += b.skipped
+	a.beyondBound += b.beyondBound
 	a.loadTime += b.loadTime
 	a.lowerFailures += b.lowerFailures
 	if b.slowest > a.slowest {
@@ -111,9 +133,9 @@ func (a *tally) add(b tally) {
 func (a tally) String() string {
 	return fmt.Sprintf("%d classic programs; %d eBPF programs verified (largest %d instructions, %q; %v loading in all); "+
 		"%d refused at XDP for reading socket metadata; %d read metadata (verdicts skipped); "+
-		"%d verdicts compared; %d packet runs skipped (XDP and tc test runs take %d to %d bytes, tc's no IP frame cut inside its header); slowest load %v: %s",
+		"%d verdicts compared, %d of them 0 for taking more than %d backward jumps where filter.Run's is not; %d packet runs skipped (XDP and tc test runs take %d to %d bytes, tc's no IP frame cut inside its header); slowest load %v: %s",
 		a.programs, a.loaded, a.largest, a.largestExpr, a.loadTime.Round(time.Millisecond),
-		a.xdpRefusals, a.metadataOnly, a.verdicts, a.skipped, minTestRun, maxTestRun, a.slowest.Round(time.Millisecond), a.slowestName)
+		a.xdpRefusals, a.metadataOnly, a.verdicts, a.beyondBound, MaxBackwardJumps, a.skipped, minTestRun, maxTestRun, a.slowest.Round(time.Millisecond), a.slowestName)
 }
 
 func TestKernelVerdictsEqualRun(t *testing.T) {
@@ -126,8 +148,8 @@ func TestKernelVerdictsEqualRun(t *testing.T) {
 	if testing.Short() {
 		stride = 5
 	}
-	total, diffs := checkJobs(t, jobs, stride)
-	reportDiffs(t, diffs)
+	total, diffs, _ := checkJobs(t, jobs, stride)
+	reportDiffs(t, jobs, diffs)
 	t.Logf("%d expressions x %d captures x %d modes: %d distinct programs, %s checked; %s (every %d packet(s))",
 		len(exprs), len(captures), len(compileModes), len(all), sample, total, stride)
 	if total.verdicts == 0 || total.loaded == 0 {
@@ -264,22 +286,22 @@ func compileJobs(captures []*capture, exprs []string, modes []compileMode) []job
 					continue
 				}
 				seen[key] = true
-				out = append(out, job{expr: e, mode: m.name, capture: c, prog: prog})
+				out = append(out, job{expr: e, mode: m.name, where: c.name, packets: c.packets, prog: prog, pairs: []string{c.name}})
 			}
 		}
 	}
 	return out
 }
 
-// checkJobs runs the jobs on one worker per CPU and target.
-func checkJobs(t testing.TB, jobs []job, stride int) (tally, []string) {
+// checkJobs runs the jobs on one worker per CPU; diffs[i] is job i's first
+// difference, or "", and tallies[i] what its check did.
+func checkJobs(t testing.TB, jobs []job, stride int) (total tally, diffs []string, tallies []tally) {
 	var (
-		mu    sync.Mutex
-		total tally
-		diffs []string
-		wg    sync.WaitGroup
+		mu sync.Mutex
+		wg sync.WaitGroup
 	)
-	queue := make(chan job)
+	diffs, tallies = make([]string, len(jobs)), make([]tally, len(jobs))
+	queue := make(chan int)
 	for w := 0; w < runtime.NumCPU(); w++ {
 		runners := map[Target]*kernelRunner{}
 		for _, tg := range []Target{TargetSocketFilter, TargetXDP, TargetTCX} {
@@ -293,23 +315,21 @@ func checkJobs(t testing.TB, jobs []job, stride int) (tally, []string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range queue {
-				got, d := checkJob(runners, j, stride)
+			for i := range queue {
+				got, d := checkJob(runners, jobs[i], stride)
 				mu.Lock()
 				total.add(got)
-				if d != "" {
-					diffs = append(diffs, fmt.Sprintf("%q on %s (%s): %s", j.expr, j.capture.name, j.mode, d))
-				}
+				diffs[i], tallies[i] = d, got
 				mu.Unlock()
 			}
 		}()
 	}
-	for _, j := range jobs {
-		queue <- j
+	for i := range jobs {
+		queue <- i
 	}
 	close(queue)
 	wg.Wait()
-	return total, diffs
+	return total, diffs, tallies
 }
 
 // checkJob lowers one program for every target, loads it and compares
@@ -332,7 +352,7 @@ func checkJob(runners map[Target]*kernelRunner, j job, stride int) (tally, strin
 		took := time.Since(start)
 		got.loadTime += took
 		if took > got.slowest {
-			got.slowest, got.slowestName = took, fmt.Sprintf("%q on %s (%s) at %v", j.expr, j.capture.name, j.mode, tg)
+			got.slowest, got.slowestName = took, fmt.Sprintf("%s at %v", j.name(), tg)
 		}
 		if err != nil {
 			return got, fmt.Sprintf("%v: the verifier refuses it: %v\n%s", tg, err, Format(frag))
@@ -361,34 +381,50 @@ func compareVerdicts(r *kernelRunner, prog *ebpf.Program, j job, stride int, got
 	if err := r.use(prog); err != nil {
 		return err.Error()
 	}
-	for i := 0; i < len(j.capture.packets); i += stride {
-		data := j.capture.packets[i]
+	for i := 0; i < len(j.packets); i += stride {
+		data := j.packets[i]
 		if !r.runnable(data) {
 			got.skipped++
 			continue
 		}
-		want := filter.Run(j.prog, data, len(data))
+		run := filter.Run(j.prog, data, len(data))
+		want, jumps := boundedRun(j.prog, data)
+		if want != run {
+			if jumps <= MaxBackwardJumps {
+				return fmt.Sprintf("%s: the test's bounded interpreter returns %d, filter.Run %d", j.packetName(i), want, run)
+			}
+			got.beyondBound++
+			if got.beyondIn == nil {
+				got.beyondIn = map[string]bool{}
+			}
+			got.beyondIn[strings.Fields(j.packetName(i))[0]] = true
+		}
 		ok, what, err := r.matches(prog, data, want)
 		if err != nil {
-			return fmt.Sprintf("packet %d: %v", i+1, err)
+			return fmt.Sprintf("%s: %v", j.packetName(i), err)
 		}
 		got.verdicts++
 		if !ok {
-			return fmt.Sprintf("packet %d (%d bytes): the kernel %s, filter.Run returned %d", i+1, len(data), what, want)
+			return fmt.Sprintf("%s (%d bytes): the kernel %s, filter.Run returned %d (%d backward jumps)", j.packetName(i), len(data), what, run, jumps)
 		}
 	}
 	return ""
 }
 
 // reportDiffs fails the test with the first differences.
-func reportDiffs(t testing.TB, diffs []string) {
+func reportDiffs(t testing.TB, jobs []job, diffs []string) {
 	t.Helper()
 	const shown = 20
+	n := 0
 	for i, d := range diffs {
-		if i == shown {
-			t.Errorf("... %d differences in all, the first %d shown", len(diffs), shown)
-			break
+		if d == "" {
+			continue
 		}
-		t.Error(d)
+		if n++; n <= shown {
+			t.Errorf("%s: %s", jobs[i].name(), d)
+		}
+	}
+	if n > shown {
+		t.Errorf("... %d differences in all, the first %d shown", n, shown)
 	}
 }
