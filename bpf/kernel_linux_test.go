@@ -10,7 +10,6 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/rlimit"
 
-	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/internal/testutil"
 )
 
@@ -166,17 +165,4 @@ func (r *kernelRunner) matches(prog *ebpf.Program, data []byte, want uint32) (bo
 	}
 	got := binary.NativeEndian.Uint32(r.out)
 	return got == want, fmt.Sprintf("returned %d", got), nil
-}
-
-// readsAncillary reports whether p loads kernel metadata (SKF_AD_OFF + n),
-// which filter.Run cannot predict.
-func readsAncillary(p filter.Program) bool {
-	for _, ins := range p {
-		if ins.Op&0xe7 == filter.ClassLd|filter.ModeAbs && ins.K >= ancillaryBase {
-			if _, ok := ancillaryFields[ins.K-ancillaryBase]; ok {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -1,15 +1,9 @@
 package bpf
 
 import (
-	"bufio"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +12,6 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/weircap/weir/filter"
-	"github.com/weircap/weir/pcap"
 )
 
 // Kernel-verified equivalence on the project's own captures: every
@@ -27,45 +20,6 @@ import (
 // capture's link type, is lowered for every target, loaded (the verifier
 // must accept it) and run on the capture's packets; every verdict must
 // equal filter.Run's.
-
-const (
-	captureDir     = "../testdata/captures"
-	expressionFile = "../filter/testdata/diff/expressions.txt"
-)
-
-// extraExpressions join the table: backward jumps, metadata in live form,
-// shifts by X, loads at the packet's end and past it, division by X.
-var extraExpressions = []string{
-	"protochain 6", "ip6 protochain 17", "protochain 58", "ip protochain 6",
-	"protochain 50", "protochain 17 and udp port 123", "not protochain 59",
-	"inbound", "outbound and tcp", "ifindex 2", "vlan 100",
-	"ip[0] << ip[9] = 0", "ip[0] >> (ip[9] - 10) = 1", "ip[2:2] / (ip[9] - 6) > 10",
-	"ip[2:2] % (ip[9] - 17) = 3", "ether[-1] = 1", "ether[len - 1] = 0x33",
-	"ip[len - 15] & 1 = 1", "ether[1500:4] = 0", "len >= 1000", "-ip[0] = 0xffffffbb",
-}
-
-// compileMode is one way of compiling, as the filter package's kernel test.
-type compileMode struct {
-	name     string
-	optimize bool
-	snaplen  uint32
-	live     bool
-}
-
-var compileModes = []compileMode{
-	{name: "unoptimized"},
-	{name: "optimized", optimize: true},
-	{name: "optimized, snaplen 96", optimize: true, snaplen: 96},
-	{name: "optimized, live", optimize: true, live: true},
-}
-
-// capture is one file's packets.
-type capture struct {
-	name      string
-	linkType  pcap.LinkType
-	bigEndian bool
-	packets   [][]byte
-}
 
 // job is one program to check on packets.
 type job struct {
@@ -184,88 +138,6 @@ func sampleJobs(jobs []job) ([]job, string) {
 		n[j.mode]++
 	}
 	return out, fmt.Sprintf("%d (every optimized program and one in %d of the others)", len(out), others)
-}
-
-// readCaptures reads every capture file of dir (pcap or pcapng).
-func readCaptures(t testing.TB, dir string) []*capture {
-	t.Helper()
-	var paths []string
-	for _, pattern := range []string{"*.pcap", "*.pcapng"} {
-		found, err := filepath.Glob(filepath.Join(dir, pattern))
-		if err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, found...)
-	}
-	slices.Sort(paths)
-	if len(paths) == 0 {
-		t.Fatalf("no captures in %s", dir)
-	}
-	var out []*capture
-	for _, p := range paths {
-		byLink, err := readCapture(p)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		out = append(out, byLink...)
-	}
-	return out
-}
-
-// readCapture reads one file, its packets grouped by link type (a pcapng
-// file may mix them).
-func readCapture(path string) ([]*capture, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := pcap.NewReader(bufio.NewReader(f))
-	if err != nil {
-		return nil, err
-	}
-	groups := map[pcap.LinkType]*capture{}
-	var out []*capture
-	for {
-		data, ci, err := r.ReadPacket()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		lt := ci.LinkType
-		c := groups[lt]
-		if c == nil {
-			c = &capture{name: filepath.Base(path), linkType: lt, bigEndian: r.BigEndian()}
-			if len(out) > 0 {
-				c.name += fmt.Sprintf(" (link type %d)", lt)
-			}
-			groups[lt] = c
-			out = append(out, c)
-		}
-		c.packets = append(c.packets, slices.Clone(data))
-	}
-	return out, nil
-}
-
-// readExpressions reads a table of expressions, one a line, leaving out
-// comments and the "reject:" lines tcpdump refuses.
-func readExpressions(t testing.TB, path string) []string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "reject:") {
-			continue
-		}
-		out = append(out, line)
-	}
-	return out
 }
 
 // compileJobs compiles every expression for every capture in every mode,

@@ -1,42 +1,11 @@
 package bpf
 
 import (
-	"encoding/binary"
 	"testing"
 
 	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/pcap"
 )
-
-// ipv6Chain builds an Ethernet frame: IPv6, n destination-options headers
-// (8 bytes each), then a TCP header.
-func ipv6Chain(n int) []byte {
-	const destOptions, tcp = 60, 6
-	frame := []byte{0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x86, 0xdd}
-	ip := make([]byte, 40)
-	ip[0] = 0x60
-	binary.BigEndian.PutUint16(ip[4:], uint16(8*n+20))
-	ip[6] = tcp
-	if n > 0 {
-		ip[6] = destOptions
-	}
-	ip[7] = 64
-	ip[23], ip[39] = 1, 2 // ::1 to ::2, in fd00::/8 for looks
-	ip[8], ip[24] = 0xfd, 0xfd
-	frame = append(frame, ip...)
-	for i := 0; i < n; i++ {
-		next := byte(destOptions)
-		if i == n-1 {
-			next = tcp
-		}
-		frame = append(frame, next, 0, 1, 4, 0, 0, 0, 0) // PadN over the 6 bytes
-	}
-	tcpHeader := make([]byte, 20)
-	binary.BigEndian.PutUint16(tcpHeader[0:], 40000)
-	binary.BigEndian.PutUint16(tcpHeader[2:], 80)
-	tcpHeader[12], tcpHeader[13] = 5<<4, 0x02
-	return append(frame, tcpHeader...)
-}
 
 // TestProtochainLoopInKernel: "protochain 6" walks a chain of IPv6
 // extension headers in a bounded loop, one backward jump per header. Up
