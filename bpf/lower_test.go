@@ -332,3 +332,26 @@ func TestFormat(t *testing.T) {
 		t.Errorf("%d numbered lines for %d instructions", numbered, len(frag))
 	}
 }
+
+// TestLowerRefusesFarJumps: eBPF jump offsets are 16 bits; a classic
+// program whose lowering needs a farther jump is refused rather than
+// encoded wrong.
+func TestLowerRefusesFarJumps(t *testing.T) {
+	// Classic jumps reach 255 ahead: a chain of tests each over 250 loads
+	// of ~20 eBPF instructions at tcx.
+	var p filter.Program
+	for len(p) < filter.MaxInstructions-260 {
+		p = append(p, stmt(ldAbsW, 0), jump(jeqK, 1, 250, 0))
+		for i := 0; i < 250; i++ {
+			p = append(p, stmt(ldIndB, uint32(i)))
+		}
+	}
+	p = append(p, stmt(retA, 0))
+	_, err := Lower(p, TargetTCX)
+	if err == nil || !strings.Contains(err.Error(), "more than eBPF's 32767: the filter is too large") {
+		t.Errorf("got %v", err)
+	}
+	if _, err := Lower(append(p[:252:252], stmt(retA, 0)), TargetTCX); err != nil {
+		t.Errorf("a short prefix: %v", err)
+	}
+}
