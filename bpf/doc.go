@@ -46,9 +46,12 @@
 //     "ifindex" and live "vlan"): __sk_buff fields (pkt_type, vlan_tci,
 //     vlan_present, ifindex, protocol, mark, ...) on the socket filter and
 //     tcx; at XDP only the ingress ifindex exists and the others are an
-//     error. At tcx egress the kernel reports pkt_type PACKET_HOST, not
-//     PACKET_OUTGOING. hatype, nla, nlan and poff have no equivalent and are
-//     an error; other offsets of 0x80000000 and more are past any packet.
+//     error. At tcx the packet type is PACKET_OUTGOING when the buffer is
+//     at egress (its input device, skb_iif, is not the device it is on), as
+//     AF_PACKET reports it: the buffer itself keeps the type it was made
+//     with there. hatype, nla, nlan and poff have no equivalent and are an
+//     error; other absolute offsets are packet offsets (past any packet from
+//     0x80000000 on, as unknown ancillary offsets are for filter.Run).
 //
 // Instructions no path reaches are left out, as the verifier demands.
 package bpf
