@@ -355,3 +355,40 @@ func TestLowerRefusesFarJumps(t *testing.T) {
 		t.Errorf("a short prefix: %v", err)
 	}
 }
+
+// TestInterpretedVerdictsEqualRun is the kernel test without the kernel:
+// every expression of the table, compiled for each capture's link type in
+// every mode, lowered for every target and interpreted (interpret) on
+// every packet, gives boundedRun's verdicts (filter.Run's below the loop
+// bound). Programs reading socket metadata are left out.
+func TestInterpretedVerdictsEqualRun(t *testing.T) {
+	captures := readCaptures(t, captureDir)
+	exprs := append(readExpressions(t, expressionFile), extraExpressions...)
+	stride := 5 // a fifth of the packets keeps it at a few seconds
+	if testing.Short() {
+		stride = 20
+	}
+	verdicts := 0
+	for _, j := range compileJobs(captures, exprs, compileModes) {
+		if readsAncillary(j.prog) {
+			continue
+		}
+		for _, tg := range targets {
+			frag, err := Lower(j.prog, tg)
+			if err != nil {
+				t.Fatalf("%s at %v: %v", j.name(), tg, err)
+			}
+			for i := 0; i < len(j.packets); i += stride {
+				data := j.packets[i]
+				want, _ := boundedRun(j.prog, data)
+				got, err := interpret(frag, tg, data)
+				if err != nil || got != want {
+					t.Fatalf("%s at %v, packet %d: interpreted %d (%v), want %d\n%s\n%s", j.name(), tg, i+1, got, err, want,
+						filter.Dump(j.prog, filter.DumpAssembly), Format(frag))
+				}
+				verdicts++
+			}
+		}
+	}
+	t.Logf("%d verdicts compared (every %d packet(s))", verdicts, stride)
+}
