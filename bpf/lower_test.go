@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf/asm"
+
 	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/pcap"
 )
@@ -107,11 +109,11 @@ func TestLowerShapes(t *testing.T) {
 		{
 			name: "tcx falls back to the helper", prog: filter.Program{stmt(ldAbsW, 26), stmt(retA, 0)}, target: TargetTCX,
 			want: []string{"r1 = *(u32 *)(r6 +76)", "r2 = *(u32 *)(r6 +80)", "if r3 > r2 goto weir_filter_0_helper", "goto weir_filter_0_loaded",
-				"weir_filter_0_helper:", "w2 = 0x1a", "call FnSkbLoadBytes", "if r0 != 0 goto " + rejectSymbol, "r7 = *(u32 *)(r10 -72)", "weir_filter_0_loaded:"},
+				"weir_filter_0_helper:", "w2 = 0x1a", "call bpf_skb_load_bytes", "if r0 != 0 goto " + rejectSymbol, "r7 = *(u32 *)(r10 -72)", "weir_filter_0_loaded:"},
 		},
 		{
 			name: "socket filter reads through the helper", prog: filter.Program{stmt(ldIndB, 14), stmt(retA, 0)}, target: TargetSocketFilter,
-			want:   []string{"w4 = 0xe", "r4 += r8", "if r4 > 2147483647 goto " + rejectSymbol, "r2 = r4", "r1 = r6", "r3 = r10", "r3 += -72", "r4 = 1", "call FnSkbLoadBytes"},
+			want:   []string{"w4 = 0xe", "r4 += r8", "if r4 > 2147483647 goto " + rejectSymbol, "r2 = r4", "r1 = r6", "r3 = r10", "r3 += -72", "r4 = 1", "call bpf_skb_load_bytes"},
 			absent: []string{"(r6 +76)"},
 		},
 		{
@@ -120,7 +122,7 @@ func TestLowerShapes(t *testing.T) {
 		},
 		{
 			name: "len at XDP", prog: filter.Program{stmt(ldLen, 0), stmt(retA, 0)}, target: TargetXDP,
-			want: []string{"r1 = r6", "call FnXdpGetBuffLen", "w7 = w0"},
+			want: []string{"r1 = r6", "call bpf_xdp_get_buff_len", "w7 = w0"},
 		},
 		{
 			name: "len from __sk_buff", prog: filter.Program{stmt(ldLen, 0), stmt(retA, 0)}, target: TargetTCX,
@@ -330,6 +332,14 @@ func TestFormat(t *testing.T) {
 	}
 	if numbered != len(frag) {
 		t.Errorf("%d numbered lines for %d instructions", numbered, len(frag))
+	}
+	for fn, want := range map[asm.BuiltinFunc]string{
+		asm.FnSkbLoadBytes: "bpf_skb_load_bytes", asm.FnXdpGetBuffLen: "bpf_xdp_get_buff_len",
+		asm.FnGetSmpProcessorId: "bpf_get_smp_processor_id", asm.FnGetPrandomU32: "bpf_get_prandom_u32",
+	} {
+		if got := helperName(fn); got != want {
+			t.Errorf("helperName(%v) = %q, want %q", fn, got, want)
+		}
 	}
 }
 
