@@ -126,7 +126,10 @@ func Lower(p filter.Program, t Target) (asm.Instructions, error) {
 	if err != nil {
 		return nil, err
 	}
-	return out, checkJumpRange(out)
+	if err := checkJumpRange(out); err != nil {
+		return nil, err
+	}
+	return withoutUnusedSymbols(out), nil
 }
 
 // lowerer holds the state of one translation.
