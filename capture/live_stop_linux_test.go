@@ -106,6 +106,32 @@ func TestLiveStopDrainsWithoutLoss(t *testing.T) {
 	}
 }
 
+func TestLiveStopReadsTheBlockInTheMaking(t *testing.T) {
+	if err := packetsLanded(); err != nil {
+		t.Skipf("membarrier(MEMBARRIER_CMD_GLOBAL): %v: Stop waits for the retire timer", err)
+	}
+	v := testutil.NewVeth(t)
+	var frames [][]byte
+	for i := range 30 {
+		frames = append(frames, ether(foreignMAC, 0x0800, ipv4(hostA, hostB, protoUDP, udp(uint16(i), 53, 64))))
+	}
+	witness := collect(openIn(t, v, witnessConfig, ""))
+	// The retire timer never fires during the test: the frames stay in
+	// the block the kernel fills until Stop.
+	c := collect(openIn(t, v, Config{Interface: testutil.CaptureIf, BlockTimeout: time.Hour}, "udp"))
+	v.Inject(t, frames...)
+	witness.waitCount(t, len(frames))
+	witness.finish(t)
+	if n := c.count(); n != 0 {
+		t.Fatalf("%d packets read before the block was handed over", n)
+	}
+	start := time.Now()
+	comparePackets(t, "stopped", c.finish(t), frames, pcap.LinkTypeEthernet)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Stop took %v", d)
+	}
+}
+
 func TestLiveStatsCountDrops(t *testing.T) {
 	v := testutil.NewVeth(t)
 	var frames [][]byte

@@ -53,7 +53,11 @@ func Open(cfg Config) (*Source, error) {
 	if minLen := uint32(mode.headerLen() + 1); snaplen < minLen {
 		snaplen = minLen // as libpcap, room for the cooked header and a byte
 	}
-	geo := newRingGeometry(cfg.BufferSize, snaplen, os.Getpagesize(), cfg.BlockTimeout)
+	timeout := cfg.BlockTimeout
+	if timeout == 0 && cfg.Fanout > 1 {
+		timeout = fanoutBlockTimeout
+	}
+	geo := newRingGeometry(cfg.BufferSize, snaplen, os.Getpagesize(), timeout)
 	spec := socketSpec{
 		name:    target.name,
 		ifindex: target.index,
@@ -213,9 +217,11 @@ const watermarkPoll = time.Millisecond
 
 // await waits until one of the rings may have a block ready, Stop or
 // Close is called, or, for the merge's watermark, a short while passes.
-// After Stop, a ring ends once the kernel holds no packet for it (the
-// reject-all filter keeps new ones out, and its retire timer hands over
-// the block it was filling).
+// After Stop, the reject-all filter keeps new packets out; once those
+// that passed the old filter have landed, the block the kernel was
+// filling is read in place (or, where the kernel cannot tell when they
+// have landed, handed over by its retire timer), and a ring ends once
+// the kernel holds no packet for it.
 func (s *Source) await(rings []*ringReader, watermark bool) error {
 	timeout := time.Duration(-1)
 	if watermark {
@@ -225,7 +231,13 @@ func (s *Source) await(rings []*ringReader, watermark bool) error {
 		now := time.Now()
 		if s.stopDeadline.IsZero() {
 			s.stopDeadline = now.Add(2*s.timeout + 50*time.Millisecond)
-			time.Sleep(time.Millisecond) // let packets past the old filter land
+			if err := packetsLanded(); err != nil {
+				time.Sleep(time.Millisecond) // let packets past the old filter land
+				return nil
+			}
+			for _, r := range s.readers {
+				r.final = true
+			}
 			return nil
 		}
 		going := false

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weircap/weir/capture"
 	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/internal/testutil"
 	"github.com/weircap/weir/pcap"
@@ -98,6 +99,18 @@ type liveRun struct {
 	done           chan int
 }
 
+// quickRetireSystem is the machine with ring blocks handed over after
+// 20 ms unless the command asks otherwise, as capture's live tests do:
+// with the default second, every run waiting for -c would wait for it.
+type quickRetireSystem struct{ hostSystem }
+
+func (s quickRetireSystem) Open(cfg capture.Config) (liveSource, error) {
+	if cfg.BlockTimeout == 0 {
+		cfg.BlockTimeout = 20 * time.Millisecond
+	}
+	return s.hostSystem.Open(cfg)
+}
+
 // startLive runs the command in v's capture namespace until -c is
 // reached or stop is called, and waits until it listens.
 func startLive(t *testing.T, v *testutil.Veth, args ...string) *liveRun {
@@ -107,7 +120,7 @@ func startLive(t *testing.T, v *testutil.Veth, args ...string) *liveRun {
 	go func() {
 		code := -1
 		err := testutil.Do(v.Capture, func() error {
-			code = run(ctx, args, nil, &r.stdout, &r.stderr, hostSystem{})
+			code = run(ctx, args, nil, &r.stdout, &r.stderr, quickRetireSystem{})
 			return nil
 		})
 		if err != nil {
