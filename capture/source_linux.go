@@ -33,6 +33,7 @@ type Source struct {
 	readMu       sync.Mutex // held while waiting; Close takes it to unmap
 	wait         []*ringReader
 	stopDeadline time.Time // when a stopped capture stops waiting
+	onWait       func()
 
 	mu    sync.Mutex // guards stats and the sockets' lifetime
 	stats Stats
@@ -255,6 +256,9 @@ func (s *Source) await(rings []*ringReader, watermark bool) error {
 			timeout = s.timeout
 		}
 	}
+	if s.onWait != nil {
+		s.onWait()
+	}
 	failed, err := s.waiter.wait(timeout)
 	if err != nil {
 		return err
@@ -268,6 +272,15 @@ func (s *Source) await(rings []*ringReader, watermark bool) error {
 	}
 	return nil
 }
+
+// OnWait has f called by ReadPacket, in its goroutine, each time it is
+// about to wait for the kernel to hand packets over. A writer flushes
+// there, so that its system calls come while the capture has nothing else
+// to do: a system call made while packets are read wakes the Go runtime's
+// monitor thread, which then polls every 20 µs, each time a context switch
+// on the capture's CPU, for as long as the reading goes on. Call it before
+// reading.
+func (s *Source) OnWait(f func()) { s.onWait = f }
 
 // Stop ends the capture: no new packet is accepted, ReadPacket returns
 // those the kernel already captured and then io.EOF. It is safe to call

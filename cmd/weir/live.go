@@ -16,6 +16,11 @@ import (
 	"github.com/weircap/weir/pcap"
 )
 
+// liveWriteBuffer is how many bytes of packets wait for -w's file: more
+// than a ring block's, so that the file is written when the capture waits
+// for the next block (liveOutput.read), not while it reads one.
+const liveWriteBuffer = 1 << 20
+
 // immediateBlockTimeout is how long the kernel may hold a partly filled
 // ring block in immediate mode (-U, --immediate-mode): short enough that a
 // reader of the output sees each packet at once.
@@ -325,6 +330,7 @@ func (c *command) prepareLiveOutput(captures []*liveCapture, expr string) (*live
 			interfaces: c.liveInterfaces(captures, expr),
 			section:    sectionInfo(),
 			stats:      out.statsFunc(captures),
+			bufferSize: liveWriteBuffer,
 		})
 		out.name = name
 		if err != nil {

@@ -586,3 +586,35 @@ func TestLiveNoSuchInterface(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// TestLiveFileWrittenWhileWaiting: without -U, the packets gathered reach
+// the file whenever the capture waits for the next ones, not only once a
+// buffer fills or the capture ends.
+func TestLiveFileWrittenWhileWaiting(t *testing.T) {
+	v := testutil.NewVeth(t)
+	out := filepath.Join(t.TempDir(), "w.pcap")
+	r := startLive(t, v, "-i", testutil.CaptureIf, "-w", out, "udp")
+	var frames [][]byte
+	for i := range 5 {
+		frames = append(frames, ethernetFrame(0x0800, ipv4Packet(protoUDP, udpDatagram(uint16(3000+i), 53, 100))))
+	}
+	v.Inject(t, frames...)
+	deadline := time.Now().Add(liveTimeout)
+	for {
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got := readCapture(t, data); len(got) == len(frames) {
+			samePackets(t, "while waiting", got, frames)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the file holds %d bytes %v after the packets came, not the %d packets", len(data), liveTimeout, len(frames))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if code := r.stop(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, r.stderr.String())
+	}
+}
