@@ -29,7 +29,8 @@ type liveOutput struct {
 	mu           sync.Mutex
 	capturedN    uint64
 	perInterface []uint64
-	flushErr     error // of a flush while a capture waited
+	flushErr     error  // of a flush while a capture waited
+	flushedN     uint64 // capturedN at that flush
 }
 
 // captured is the number of packets written or printed.
@@ -100,6 +101,10 @@ func (o *liveOutput) flushWaiting(mu *sync.Mutex) {
 		mu.Lock()
 		defer mu.Unlock()
 	}
+	if o.flushedN == o.capturedN {
+		return // nothing new: a compressed file would gain an empty block
+	}
+	o.flushedN = o.capturedN
 	if err := o.writer.Flush(); err != nil && o.flushErr == nil {
 		o.flushErr = err
 	}
