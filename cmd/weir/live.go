@@ -21,6 +21,11 @@ import (
 // for the next block (liveOutput.read), not while it reads one.
 const liveWriteBuffer = 1 << 20
 
+// printBlockTimeout is how long the kernel may hold a partly filled ring
+// block when weir prints the packets: tcpdump's 100 ms when it prints to
+// a terminal, rather than the second a file gets.
+const printBlockTimeout = 100 * time.Millisecond
+
 // immediateBlockTimeout is how long the kernel may hold a partly filled
 // ring block in immediate mode (-U, --immediate-mode): short enough that a
 // reader of the output sees each packet at once.
@@ -76,8 +81,11 @@ func (c *command) captureConfig(device string) capture.Config {
 		Nanoseconds: c.liveNanoseconds(),
 		Fanout:      c.opts.fanout,
 	}
-	if c.opts.immediate || c.opts.packetBuffered {
+	switch {
+	case c.opts.immediate || c.opts.packetBuffered:
 		cfg.BlockTimeout = immediateBlockTimeout
+	case c.opts.writeFile == "" && !c.opts.countOnly:
+		cfg.BlockTimeout = printBlockTimeout
 	}
 	return cfg
 }
