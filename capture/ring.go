@@ -48,9 +48,13 @@ const (
 
 // Ring sizes. The default buffer is libpcap's 2 MiB. Blocks are as large
 // as four per ring allows, up to 512 KiB: the reader wakes once per block,
-// and each wake-up costs more than the packets of a small block; blocks
-// of 1 MiB (order-8 pages) are no better, and their allocation sometimes
-// costs a hundred times more (memory the hypervisor took back). A small
+// and each wake-up costs more than the packets of a small block (libpcap's
+// 256 KiB cost about 12% more CPU per packet). Larger blocks need larger
+// runs of pages, which the kernel zeroes when the ring is set up: in a VM
+// whose host takes free memory back (free page reporting), those runs are
+// more often memory the host must fault in again, which makes the set-up
+// of a large ring cost up to a hundred times more (64 MiB: 60-140 ms with
+// 1 MiB blocks, 50-90 ms with 512 KiB, 10-40 ms with 256 KiB). A small
 // buffer keeps four blocks, down to 64 KiB each.
 //
 // A block partly filled is handed over after DefaultBlockTimeout, the
