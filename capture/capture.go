@@ -35,8 +35,9 @@ type Config struct {
 	// 0 picks a sensible default.
 	BufferSize int
 	// BlockTimeout is how long the kernel may hold a partly filled ring
-	// block before handing it over; 0 picks a default. Immediate mode
-	// (-U with live capture) uses a short one.
+	// block before handing it over; 0 picks a default (a second, as
+	// libpcap under tcpdump; 100 ms with Fanout). Immediate mode (-U with
+	// live capture) uses a short one.
 	BlockTimeout time.Duration
 	// Nanoseconds asks for nanosecond timestamps.
 	Nanoseconds bool

@@ -47,8 +47,11 @@
 // millions of packets a copy of the struct each time.
 //
 // Stop attaches a reject-all filter, so the packets the kernel already
-// accepted are still returned, including those of a block it is filling
-// (handed over by its retire timer), then io.EOF.
+// accepted are still returned, then io.EOF. Those of the block it is
+// filling are read in place once every packet in flight has landed
+// (membarrier's RCU grace period), without waiting for the block's retire
+// timer; a kernel without MEMBARRIER_CMD_GLOBAL hands that block over at
+// the timer's next tick instead.
 //
 // With Fanout above 1, the sockets form one PACKET_FANOUT group (hash of
 // the flow, fragments reassembled first), read together and merged by

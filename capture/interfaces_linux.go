@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sort"
+	"syscall"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/weircap/weir/filter"
@@ -101,21 +102,16 @@ func ipv4Netmask(index int) uint32 {
 // libpcap's order: up and running ones first, loopback after the others,
 // down ones last; by index within each group.
 func Interfaces() ([]Interface, error) {
-	links, err := netlink.LinkList()
+	// One RTM_GETLINK dump, of which only names, aliases and flags are
+	// read (a general netlink library decodes every attribute of every
+	// link, which costs a capture's start more than opening its ring).
+	dump, err := syscall.NetlinkRIB(syscall.RTM_GETLINK, syscall.AF_UNSPEC)
 	if err != nil {
-		return nil, fmt.Errorf("capture: listing interfaces: %w", err)
+		return nil, fmt.Errorf("capture: listing interfaces: %w", os.NewSyscallError("netlink", err))
 	}
-	list := make([]Interface, 0, len(links)+1)
-	for _, l := range links {
-		a := l.Attrs()
-		list = append(list, Interface{
-			Index:       a.Index,
-			Name:        a.Name,
-			Description: a.Alias,
-			Up:          a.RawFlags&unix.IFF_UP != 0,
-			Running:     a.RawFlags&unix.IFF_RUNNING != 0,
-			Loopback:    a.RawFlags&unix.IFF_LOOPBACK != 0,
-		})
+	list, err := parseLinks(dump)
+	if err != nil {
+		return nil, err
 	}
 	sort.SliceStable(list, func(i, j int) bool { return list[i].Index < list[j].Index })
 	list = append(list, Interface{Name: AnyInterface, Description: anyDescription, Up: true, Running: true})

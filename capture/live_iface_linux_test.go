@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/vishvananda/netlink"
+
 	"github.com/weircap/weir/internal/testutil"
 	"github.com/weircap/weir/pcap"
 )
@@ -55,7 +57,19 @@ func TestLiveLoopbackIsEthernet(t *testing.T) {
 
 func TestLiveInterfaces(t *testing.T) {
 	v := testutil.NewVeth(t)
-	err := testutil.Do(v.Capture, func() error {
+	nl, err := netlink.NewHandleAt(v.Capture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nl.Close()
+	link, err := nl.LinkByName(testutil.CaptureIf)
+	if err == nil {
+		err = nl.LinkSetAlias(link, "the capture side")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = testutil.Do(v.Capture, func() error {
 		list, err := Interfaces()
 		if err != nil {
 			return err
@@ -64,7 +78,7 @@ func TestLiveInterfaces(t *testing.T) {
 		for _, i := range list {
 			names[i.Name] = i
 		}
-		if c := names[testutil.CaptureIf]; !c.Up || c.Loopback || c.Index != v.CaptureIndex {
+		if c := names[testutil.CaptureIf]; !c.Up || c.Loopback || c.Index != v.CaptureIndex || c.Description != "the capture side" {
 			t.Errorf("%s listed as %+v", testutil.CaptureIf, c)
 		}
 		if lo := names["lo"]; !lo.Loopback {

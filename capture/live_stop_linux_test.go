@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,6 +105,64 @@ func TestLiveStopDrainsWithoutLoss(t *testing.T) {
 	if _, _, err := idle.ReadPacket(); err != io.EOF {
 		t.Errorf("ReadPacket after the end: %v, want io.EOF", err)
 	}
+}
+
+func TestLiveStopReadsTheBlockInTheMaking(t *testing.T) {
+	if err := packetsLanded(); err != nil {
+		t.Skipf("membarrier(MEMBARRIER_CMD_GLOBAL): %v: Stop waits for the retire timer", err)
+	}
+	v := testutil.NewVeth(t)
+	var frames [][]byte
+	for i := range 30 {
+		frames = append(frames, ether(foreignMAC, 0x0800, ipv4(hostA, hostB, protoUDP, udp(uint16(i), 53, 64))))
+	}
+	witness := collect(openIn(t, v, witnessConfig, ""))
+	// The retire timer never fires during the test: the frames stay in
+	// the block the kernel fills until Stop.
+	c := collect(openIn(t, v, Config{Interface: testutil.CaptureIf, BlockTimeout: time.Hour}, "udp"))
+	v.Inject(t, frames...)
+	witness.waitCount(t, len(frames))
+	witness.finish(t)
+	if n := c.count(); n != 0 {
+		t.Fatalf("%d packets read before the block was handed over", n)
+	}
+	start := time.Now()
+	comparePackets(t, "stopped", c.finish(t), frames, pcap.LinkTypeEthernet)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Stop took %v", d)
+	}
+}
+
+func TestLiveOnWaitBeforeEachWait(t *testing.T) {
+	v := testutil.NewVeth(t)
+	src := openIn(t, v, Config{Interface: testutil.CaptureIf}, "udp")
+	var waits atomic.Int32
+	src.OnWait(func() { waits.Add(1) })
+	c := collect(src)
+	deadline := time.Now().Add(waitLimit)
+	for waits.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("ReadPacket waits without calling OnWait's function")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var frames [][]byte
+	for i := range 20 {
+		frames = append(frames, ether(foreignMAC, 0x0800, ipv4(hostA, hostB, protoUDP, udp(uint16(i), 53, 64))))
+	}
+	before := waits.Load()
+	v.Inject(t, frames...)
+	c.waitCount(t, len(frames))
+	for waits.Load() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("no OnWait call once the packets were read")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := waits.Load() - before; n > int32(len(frames)) {
+		t.Errorf("%d waits for %d packets in one block", n, len(frames))
+	}
+	comparePackets(t, "with OnWait", c.finish(t), frames, pcap.LinkTypeEthernet)
 }
 
 func TestLiveStatsCountDrops(t *testing.T) {

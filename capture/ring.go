@@ -47,14 +47,27 @@ const (
 )
 
 // Ring sizes. The default buffer is libpcap's 2 MiB. Blocks are as large
-// as four per ring allows, up to 1 MiB: the reader wakes once per block,
+// as four per ring allows, up to 512 KiB: the reader wakes once per block,
 // and each wake-up costs more than the packets of a small block (libpcap's
-// 256 KiB blocks cost weir twice the context switches). A small buffer
-// keeps four blocks, down to 64 KiB each.
+// 256 KiB cost about 12% more CPU per packet). Larger blocks need larger
+// runs of pages, which the kernel zeroes when the ring is set up: in a VM
+// whose host takes free memory back (free page reporting), those runs are
+// more often memory the host must fault in again, which makes the set-up
+// of a large ring cost up to a hundred times more (64 MiB: 60-140 ms with
+// 1 MiB blocks, 50-90 ms with 512 KiB, 10-40 ms with 256 KiB). A small
+// buffer keeps four blocks, down to 64 KiB each.
+//
+// A block partly filled is handed over after DefaultBlockTimeout, the
+// second libpcap's retire timer gets from tcpdump: each hand-over wakes
+// the reader, and a capture of a few packets a second would otherwise
+// wake mostly for them. Stop does not wait for it (see Source.await).
+// The rings of a fanout group hand over sooner, as their merge holds
+// packets back until the other rings' blocks are handed over.
 const (
 	DefaultBufferSize   = 2 << 20
-	DefaultBlockTimeout = 100 * time.Millisecond
-	maxBlockSize        = 1 << 20
+	DefaultBlockTimeout = time.Second
+	fanoutBlockTimeout  = 100 * time.Millisecond
+	maxBlockSize        = 512 << 10
 	minBlockSize        = 64 << 10
 	minBlockCount       = 4
 	// vlanTagLen is the room asked of the kernel (PACKET_RESERVE) in front
@@ -77,7 +90,7 @@ type ringGeometry struct {
 // newRingGeometry sizes a ring for bufferSize bytes (0: the default) and
 // packets of up to snaplen bytes. Blocks are a power of two, at least a
 // page and 64 KiB, large enough for one packet of snaplen bytes, then as
-// large as a quarter of the buffer up to 1 MiB, and shrink down to 64 KiB
+// large as a quarter of the buffer up to 512 KiB, and shrink down to 64 KiB
 // before the ring gets fewer than four of them.
 func newRingGeometry(bufferSize int, snaplen uint32, pageSize int, timeout time.Duration) ringGeometry {
 	if bufferSize <= 0 {

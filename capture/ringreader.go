@@ -24,6 +24,12 @@ type ringReader struct {
 	hasHead bool  // head is the next packet to return
 	ended   bool  // no packet will come any more
 	err     error // the socket's error, returned once the ready blocks are read
+	// final says the kernel writes no more packets into the ring (the
+	// capture stopped and every packet in flight landed): the block it
+	// was filling is then read in place, last, without waiting for its
+	// retire timer, and never given back.
+	final   bool
+	inPlace bool // block cur is that block, being read
 }
 
 // newRingReader reads ring memory mem of geometry geo.
@@ -39,7 +45,7 @@ func newRingReader(index int, mem []byte, geo ringGeometry, opt frameOptions) *r
 // longer uses the last packet returned from it. A malformed block is
 // reported after the packets before the fault; reading goes on after it.
 func (r *ringReader) fill() error {
-	for !r.hasHead {
+	for !r.hasHead && !r.ended {
 		if r.reading {
 			ok, err := r.blocks.next(&r.head)
 			if ok {
@@ -56,7 +62,10 @@ func (r *ringReader) fill() error {
 				r.err, r.ended = nil, true
 				return err
 			}
-			return nil
+			if !r.final || !r.pending() {
+				return nil
+			}
+			r.inPlace = true
 		}
 		r.reading = true
 		if err := r.blocks.reset(r.block(r.cur)); err != nil {
@@ -69,6 +78,15 @@ func (r *ringReader) fill() error {
 // nextBlock gives block cur back to the kernel and moves to the next one;
 // err, the reason reading it ended, gains the block's name.
 func (r *ringReader) nextBlock(err error) error {
+	if r.inPlace {
+		// The kernel still owns the block (its timer may hand it over
+		// any time): it is not given back, and nothing follows it.
+		r.reading, r.ended = false, true
+		if err != nil {
+			err = fmt.Errorf("capture: block %d of ring %d: %w", r.cur, r.index, err)
+		}
+		return err
+	}
 	r.release(r.cur)
 	if err != nil {
 		err = fmt.Errorf("capture: block %d of ring %d: %w", r.cur, r.index, err)

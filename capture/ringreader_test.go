@@ -163,6 +163,47 @@ func TestRingReaderSocketErrorAfterReadyBlocks(t *testing.T) {
 	}
 }
 
+func TestRingReaderFinalReadsTheOpenBlockInPlace(t *testing.T) {
+	opt := frameOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 1000}
+	r := testRing(t, 4096, opt, packetsOf(1, 1, 0), packetsOf(2, 2, 10), packetsOf(0, 3, 20))
+	// Block 1 is the one the kernel fills: two packets, not handed over.
+	hostOrder.PutUint32(r.block(1)[blockStatusOffset:], 0)
+	hostOrder.PutUint32(r.block(2)[blockStatusOffset:], 0)
+	if got, again := next(t, r), next(t, r); got != 0 || again != -1 {
+		t.Fatalf("packets %d, %d; want 0, then none before the capture ends", got, again)
+	}
+	r.final = true
+	for _, want := range []int{10, 11, -1, -1} {
+		if got := next(t, r); got != want {
+			t.Fatalf("packet %d, want %d", got, want)
+		}
+	}
+	if !r.ended || r.cur != 1 {
+		t.Fatalf("ended %v at block %d; want the end at block 1", r.ended, r.cur)
+	}
+	if st, n := blockStatus(r, 1); st != 0 || n != 2 {
+		t.Fatalf("open block left with status %d, %d packets; want it untouched, the kernel's", st, n)
+	}
+	// The kernel's timer hands the block over later: it is not read twice.
+	hostOrder.PutUint32(r.block(1)[blockStatusOffset:], statusUser)
+	if got := next(t, r); got != -1 {
+		t.Fatalf("packet %d read again after the end", got)
+	}
+}
+
+func TestRingReaderFinalWithNothingPending(t *testing.T) {
+	opt := frameOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 1000}
+	r := testRing(t, 4096, opt, packetsOf(1, 1, 0), packetsOf(0, 2, 10))
+	hostOrder.PutUint32(r.block(1)[blockStatusOffset:], 0)
+	r.final = true
+	if got, again := next(t, r), next(t, r); got != 0 || again != -1 {
+		t.Fatalf("packets %d, %d; want 0, then none", got, again)
+	}
+	if r.ended || r.inPlace {
+		t.Fatal("an empty block the kernel holds was read in place")
+	}
+}
+
 // mergeRing is a ring for the merge tests: a block of packets stamped at
 // the given seconds handed over, then a block the kernel fills, opened at
 // opened with pending packets in it (none when pending is 0).

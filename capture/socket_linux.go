@@ -214,6 +214,19 @@ func attachFilter(fd int, p filter.Program) error {
 	return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &prog)
 }
 
+// packetsLanded returns once every packet that passed a socket's filter
+// before Stop swapped it for rejectAll is written into its ring: the
+// kernel delivers packets to sockets inside RCU read-side sections, and
+// membarrier's MEMBARRIER_CMD_GLOBAL waits for an RCU grace period. It
+// fails where that command is not offered (nohz_full kernels, seccomp).
+func packetsLanded() error {
+	const membarrierCmdGlobal = 1 // MEMBARRIER_CMD_GLOBAL
+	if _, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdGlobal, 0, 0); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
 // errFanoutTaken marks a fanout group id already used differently.
 var errFanoutTaken = errors.New("capture: fanout group id taken")
 

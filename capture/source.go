@@ -29,10 +29,13 @@ package capture
 //	var ErrNoSuchInterface  // wrapped: "eth9: no such interface"
 //	var ErrInterfaceNotUp   // wrapped: "eth0: interface is not up"
 //	type PermissionError    // wraps os.ErrPermission; names CAP_NET_RAW and setcap
-//	const DefaultBufferSize, DefaultBlockTimeout // 2 MiB, 100 ms
+//	const DefaultBufferSize, DefaultBlockTimeout // 2 MiB, 1 s
 //	func (s *Source) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error)
 //	    ReadPacket filling *ci in place: a loop over many packets spares
 //	    a copy of the struct per packet (cmd/weir's live loop uses it)
+//	func (s *Source) OnWait(f func())
+//	    f is called in the reading goroutine before each wait for the
+//	    kernel: cmd/weir flushes its file there
 //	func (s *Source) FilterRefused() error
 //	    a *KernelFilterError when the kernel refused the filter, which
 //	    then runs in user space (tcpdump warns then); nil otherwise

@@ -33,6 +33,7 @@ type Source struct {
 	readMu       sync.Mutex // held while waiting; Close takes it to unmap
 	wait         []*ringReader
 	stopDeadline time.Time // when a stopped capture stops waiting
+	onWait       func()
 
 	mu    sync.Mutex // guards stats and the sockets' lifetime
 	stats Stats
@@ -53,7 +54,11 @@ func Open(cfg Config) (*Source, error) {
 	if minLen := uint32(mode.headerLen() + 1); snaplen < minLen {
 		snaplen = minLen // as libpcap, room for the cooked header and a byte
 	}
-	geo := newRingGeometry(cfg.BufferSize, snaplen, os.Getpagesize(), cfg.BlockTimeout)
+	timeout := cfg.BlockTimeout
+	if timeout == 0 && cfg.Fanout > 1 {
+		timeout = fanoutBlockTimeout
+	}
+	geo := newRingGeometry(cfg.BufferSize, snaplen, os.Getpagesize(), timeout)
 	spec := socketSpec{
 		name:    target.name,
 		ifindex: target.index,
@@ -213,9 +218,11 @@ const watermarkPoll = time.Millisecond
 
 // await waits until one of the rings may have a block ready, Stop or
 // Close is called, or, for the merge's watermark, a short while passes.
-// After Stop, a ring ends once the kernel holds no packet for it (the
-// reject-all filter keeps new ones out, and its retire timer hands over
-// the block it was filling).
+// After Stop, the reject-all filter keeps new packets out; once those
+// that passed the old filter have landed, the block the kernel was
+// filling is read in place (or, where the kernel cannot tell when they
+// have landed, handed over by its retire timer), and a ring ends once
+// the kernel holds no packet for it.
 func (s *Source) await(rings []*ringReader, watermark bool) error {
 	timeout := time.Duration(-1)
 	if watermark {
@@ -225,7 +232,13 @@ func (s *Source) await(rings []*ringReader, watermark bool) error {
 		now := time.Now()
 		if s.stopDeadline.IsZero() {
 			s.stopDeadline = now.Add(2*s.timeout + 50*time.Millisecond)
-			time.Sleep(time.Millisecond) // let packets past the old filter land
+			if err := packetsLanded(); err != nil {
+				time.Sleep(time.Millisecond) // let packets past the old filter land
+				return nil
+			}
+			for _, r := range s.readers {
+				r.final = true
+			}
 			return nil
 		}
 		going := false
@@ -243,6 +256,9 @@ func (s *Source) await(rings []*ringReader, watermark bool) error {
 			timeout = s.timeout
 		}
 	}
+	if s.onWait != nil {
+		s.onWait()
+	}
 	failed, err := s.waiter.wait(timeout)
 	if err != nil {
 		return err
@@ -256,6 +272,15 @@ func (s *Source) await(rings []*ringReader, watermark bool) error {
 	}
 	return nil
 }
+
+// OnWait has f called by ReadPacket, in its goroutine, each time it is
+// about to wait for the kernel to hand packets over. A writer flushes
+// there, so that its system calls come while the capture has nothing else
+// to do: a system call made while packets are read wakes the Go runtime's
+// monitor thread, which then polls every 20 µs, each time a context switch
+// on the capture's CPU, for as long as the reading goes on. Call it before
+// reading.
+func (s *Source) OnWait(f func()) { s.onWait = f }
 
 // Stop ends the capture: no new packet is accepted, ReadPacket returns
 // those the kernel already captured and then io.EOF. It is safe to call

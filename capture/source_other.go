@@ -33,6 +33,9 @@ func (s *Source) Snaplen() uint32 { return 0 }
 // Stats returns ErrNotSupported.
 func (s *Source) Stats() (Stats, error) { return Stats{}, ErrNotSupported }
 
+// OnWait does nothing.
+func (s *Source) OnWait(f func()) {}
+
 // Stop does nothing.
 func (s *Source) Stop() {}
 

@@ -21,6 +21,9 @@ type NgOptions struct {
 	// (indexed like Interfaces; missing entries are skipped), which are
 	// written as interface statistics blocks before the file ends.
 	Stats func() []InterfaceStats
+	// BufferSize is how many bytes of whole blocks wait before they go to
+	// the file; 0 means 64 KiB.
+	BufferSize int
 }
 
 // ngInterface is what NgWriter needs per interface to write packets.
@@ -52,7 +55,7 @@ type NgWriter struct {
 // NewNgWriter prepares the section header and interface descriptions for
 // w. Nothing reaches w before the first Flush or a full buffer.
 func NewNgWriter(w io.Writer, opts NgOptions) (*NgWriter, error) {
-	nw := &NgWriter{w: w, opts: opts, buf: make([]byte, 0, writerBufferSize)}
+	nw := &NgWriter{w: w, opts: opts, buf: make([]byte, 0, bufferSizeOr(opts.BufferSize))}
 	nw.opts.Interfaces = nil
 	nw.buf = appendSectionHeader(nw.buf, opts.Section)
 	for _, ifc := range opts.Interfaces {

@@ -83,8 +83,13 @@ type WriterOptions struct {
 	Stats func() []InterfaceStats
 	// FlushEachPacket hands every packet to the file at once (tcpdump's
 	// -U): a pipe reader sees it immediately and a killed process loses
-	// nothing it wrote. Otherwise up to 64 KiB of whole packets wait.
+	// nothing it wrote. Otherwise up to BufferSize bytes of whole packets
+	// wait.
 	FlushEachPacket bool
+	// BufferSize is how many bytes of whole packets wait before they go
+	// to the file; 0 means 64 KiB. A live capture gathers more and
+	// flushes whenever it waits for packets.
+	BufferSize int
 }
 
 // fileFormatWriter is a Writer or an NgWriter.
@@ -97,6 +102,7 @@ type fileFormatWriter interface {
 // as the options ask.
 type fileWriter struct {
 	packets    fileFormatWriter
+	classic    *Writer    // packets, when it writes a pcap file
 	compressor compressor // nil when not compressing
 	file       io.Closer  // what Close closes; nil for a writer the caller owns
 	flushEach  bool
@@ -153,9 +159,10 @@ func newFileWriter(w io.Writer, opts WriterOptions) (*fileWriter, error) {
 	var err error
 	switch opts.Format {
 	case FormatPcapng:
-		fw.packets, err = NewNgWriter(out, NgOptions{Section: opts.Section, Interfaces: opts.Interfaces, Stats: opts.Stats})
+		fw.packets, err = NewNgWriter(out, NgOptions{Section: opts.Section, Interfaces: opts.Interfaces, Stats: opts.Stats, BufferSize: opts.BufferSize})
 	default:
-		fw.packets, err = newClassicWriter(out, opts.Interfaces)
+		fw.classic, err = newClassicWriter(out, opts.Interfaces, opts.BufferSize)
+		fw.packets = fw.classic
 	}
 	if err == nil {
 		err = fw.Flush()
@@ -167,21 +174,33 @@ func newFileWriter(w io.Writer, opts WriterOptions) (*fileWriter, error) {
 }
 
 // newClassicWriter writes the pcap file the interfaces allow.
-func newClassicWriter(w io.Writer, interfaces []Interface) (*Writer, error) {
+func newClassicWriter(w io.Writer, interfaces []Interface, bufferSize int) (*Writer, error) {
 	first := interfaces[0]
 	for _, ifc := range interfaces[1:] {
 		if ifc.LinkType != first.LinkType {
 			return nil, fmt.Errorf("pcap: a pcap file has one link type, not %v and %v: write pcapng", first.LinkType, ifc.LinkType)
 		}
 	}
-	return NewWriter(w, FileHeader{LinkType: first.LinkType, Snaplen: first.Snaplen, Nanoseconds: first.TimestampResolution == 1_000_000_000})
+	return newWriter(w, FileHeader{LinkType: first.LinkType, Snaplen: first.Snaplen, Nanoseconds: first.TimestampResolution == 1_000_000_000}, bufferSize)
 }
 
 func (fw *fileWriter) WritePacket(ci CaptureInfo, data []byte) error {
+	return fw.WritePacketInfo(&ci, data)
+}
+
+// WritePacketInfo is WritePacket taking the CaptureInfo by pointer, as
+// Writer.WritePacketInfo.
+func (fw *fileWriter) WritePacketInfo(ci *CaptureInfo, data []byte) error {
 	if fw.closed {
 		return errClosed
 	}
-	if err := fw.packets.WritePacket(ci, data); err != nil {
+	var err error
+	if fw.classic != nil {
+		err = fw.classic.WritePacketInfo(ci, data)
+	} else {
+		err = fw.packets.WritePacket(*ci, data)
+	}
+	if err != nil {
 		return err
 	}
 	if fw.flushEach {

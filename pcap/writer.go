@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Magic numbers of the classic pcap file header, as written in host order.
@@ -20,8 +21,16 @@ type FileHeader struct {
 }
 
 // writerBufferSize is how many bytes of whole records Writer gathers
-// before handing them to the underlying writer.
+// before handing them to the underlying writer, unless told otherwise.
 const writerBufferSize = 1 << 16
+
+// bufferSizeOr is size, or writerBufferSize when size is not positive.
+func bufferSizeOr(size int) int {
+	if size <= 0 {
+		return writerBufferSize
+	}
+	return size
+}
 
 // Writer writes a classic pcap file, little-endian, version 2.4.
 //
@@ -43,10 +52,15 @@ type Writer struct {
 // packets. Nothing reaches w before the first Flush or a full buffer. Call
 // Flush when done.
 func NewWriter(w io.Writer, h FileHeader) (*Writer, error) {
+	return newWriter(w, h, writerBufferSize)
+}
+
+// newWriter is NewWriter gathering up to bufferSize bytes (0: the default).
+func newWriter(w io.Writer, h FileHeader, bufferSize int) (*Writer, error) {
 	if h.Snaplen == 0 {
 		h.Snaplen = 262144
 	}
-	pw := &Writer{w: w, header: h, buf: make([]byte, fileHeaderLength, writerBufferSize)}
+	pw := &Writer{w: w, header: h, buf: make([]byte, fileHeaderLength, max(bufferSizeOr(bufferSize), fileHeaderLength))}
 	magic := magicMicroseconds
 	if h.Nanoseconds {
 		magic = magicNanoseconds
@@ -67,6 +81,14 @@ func (pw *Writer) Header() FileHeader { return pw.header }
 // WritePacket appends one record. Data longer than the snap length is cut
 // to it, as libpcap's dumper does.
 func (pw *Writer) WritePacket(ci CaptureInfo, data []byte) error {
+	return pw.WritePacketInfo(&ci, data)
+}
+
+// WritePacketInfo is WritePacket taking the CaptureInfo by pointer, for
+// loops over millions of packets that fill one in place: a copy of the
+// struct made just after it was filled stalls the processor on each
+// packet.
+func (pw *Writer) WritePacketInfo(ci *CaptureInfo, data []byte) error {
 	if pw.err != nil {
 		return pw.err
 	}
@@ -83,12 +105,16 @@ func (pw *Writer) WritePacket(ci CaptureInfo, data []byte) error {
 	if !pw.header.Nanoseconds {
 		frac /= 1000
 	}
-	var r [recordHeaderLength]byte
+	// The header is written in place: one built aside and copied in
+	// would be read back (16 bytes at once) from the four stores that
+	// just wrote it, which stalls the processor on every packet.
+	n := len(pw.buf)
+	pw.buf = slices.Grow(pw.buf, recordHeaderLength+len(data))[:n+recordHeaderLength]
+	r := pw.buf[n : n+recordHeaderLength]
 	binary.LittleEndian.PutUint32(r[0:], uint32(ci.Timestamp.Unix()))
 	binary.LittleEndian.PutUint32(r[4:], uint32(frac))
 	binary.LittleEndian.PutUint32(r[8:], uint32(len(data)))
 	binary.LittleEndian.PutUint32(r[12:], uint32(wireLength))
-	pw.buf = append(pw.buf, r[:]...)
 	pw.buf = append(pw.buf, data...)
 	return nil
 }

@@ -16,6 +16,16 @@ import (
 	"github.com/weircap/weir/pcap"
 )
 
+// liveWriteBuffer is how many bytes of packets wait for -w's file: more
+// than a ring block's, so that the file is written when the capture waits
+// for the next block (liveOutput.read), not while it reads one.
+const liveWriteBuffer = 1 << 20
+
+// printBlockTimeout is how long the kernel may hold a partly filled ring
+// block when weir prints the packets: tcpdump's 100 ms when it prints to
+// a terminal, rather than the second a file gets.
+const printBlockTimeout = 100 * time.Millisecond
+
 // immediateBlockTimeout is how long the kernel may hold a partly filled
 // ring block in immediate mode (-U, --immediate-mode): short enough that a
 // reader of the output sees each packet at once.
@@ -71,8 +81,11 @@ func (c *command) captureConfig(device string) capture.Config {
 		Nanoseconds: c.liveNanoseconds(),
 		Fanout:      c.opts.fanout,
 	}
-	if c.opts.immediate || c.opts.packetBuffered {
+	switch {
+	case c.opts.immediate || c.opts.packetBuffered:
 		cfg.BlockTimeout = immediateBlockTimeout
+	case c.opts.writeFile == "" && !c.opts.countOnly:
+		cfg.BlockTimeout = printBlockTimeout
 	}
 	return cfg
 }
@@ -328,6 +341,7 @@ func (c *command) prepareLiveOutput(captures []*liveCapture, expr string) (*live
 			interfaces: c.liveInterfaces(captures, expr),
 			section:    sectionInfo(),
 			stats:      out.statsFunc(captures),
+			bufferSize: liveWriteBuffer,
 		})
 		out.name = name
 		if err != nil {

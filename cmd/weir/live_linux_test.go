@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weircap/weir/capture"
 	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/internal/testutil"
 	"github.com/weircap/weir/pcap"
@@ -98,6 +99,18 @@ type liveRun struct {
 	done           chan int
 }
 
+// quickRetireSystem is the machine with ring blocks handed over after
+// 20 ms unless the command asks otherwise, as capture's live tests do:
+// with the default second, every run waiting for -c would wait for it.
+type quickRetireSystem struct{ hostSystem }
+
+func (s quickRetireSystem) Open(cfg capture.Config) (liveSource, error) {
+	if cfg.BlockTimeout == 0 {
+		cfg.BlockTimeout = 20 * time.Millisecond
+	}
+	return s.hostSystem.Open(cfg)
+}
+
 // startLive runs the command in v's capture namespace until -c is
 // reached or stop is called, and waits until it listens.
 func startLive(t *testing.T, v *testutil.Veth, args ...string) *liveRun {
@@ -107,7 +120,7 @@ func startLive(t *testing.T, v *testutil.Veth, args ...string) *liveRun {
 	go func() {
 		code := -1
 		err := testutil.Do(v.Capture, func() error {
-			code = run(ctx, args, nil, &r.stdout, &r.stderr, hostSystem{})
+			code = run(ctx, args, nil, &r.stdout, &r.stderr, quickRetireSystem{})
 			return nil
 		})
 		if err != nil {
@@ -569,5 +582,37 @@ func TestLiveNoSuchInterface(t *testing.T) {
 	})
 	if code != 1 || stderr.String() != "weir: eth9: no such interface\n" {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestLiveFileWrittenWhileWaiting: without -U, the packets gathered reach
+// the file whenever the capture waits for the next ones, not only once a
+// buffer fills or the capture ends.
+func TestLiveFileWrittenWhileWaiting(t *testing.T) {
+	v := testutil.NewVeth(t)
+	out := filepath.Join(t.TempDir(), "w.pcap")
+	r := startLive(t, v, "-i", testutil.CaptureIf, "-w", out, "udp")
+	var frames [][]byte
+	for i := range 5 {
+		frames = append(frames, ethernetFrame(0x0800, ipv4Packet(protoUDP, udpDatagram(uint16(3000+i), 53, 100))))
+	}
+	v.Inject(t, frames...)
+	deadline := time.Now().Add(liveTimeout)
+	for {
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got := readCapture(t, data); len(got) == len(frames) {
+			samePackets(t, "while waiting", got, frames)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the file holds %d bytes %v after the packets came, not the %d packets", len(data), liveTimeout, len(frames))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if code := r.stop(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, r.stderr.String())
 	}
 }

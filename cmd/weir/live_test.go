@@ -103,14 +103,14 @@ func TestLiveCaptureConfig(t *testing.T) {
 		args []string
 		want capture.Config
 	}{
-		{nil, capture.Config{Interface: "eth0", Snaplen: 262144, Promiscuous: true}},
-		{[]string{"-i", "eth1", "-p", "-s", "96", "-Q", "in", "-B", "8192"},
+		{nil, capture.Config{Interface: "eth0", Snaplen: 262144, Promiscuous: true, BlockTimeout: printBlockTimeout}},
+		{[]string{"-i", "eth1", "-p", "-s", "96", "-Q", "in", "-B", "8192", "-w", "-"},
 			capture.Config{Interface: "eth1", Snaplen: 96, Direction: capture.DirectionIn, BufferSize: 8 << 20}},
-		{[]string{"-i", "any", "--nano", "--fanout", "2", "-Q", "out"},
+		{[]string{"-i", "any", "--nano", "--fanout", "2", "-Q", "out", "--count"},
 			capture.Config{Interface: "any", Snaplen: 262144, Promiscuous: true, Nanoseconds: true, Fanout: 2, Direction: capture.DirectionOut}},
 		{[]string{"-U", "-w", "-"}, capture.Config{Interface: "eth0", Snaplen: 262144, Promiscuous: true, BlockTimeout: time.Millisecond}},
 		{[]string{"--immediate-mode"}, capture.Config{Interface: "eth0", Snaplen: 262144, Promiscuous: true, BlockTimeout: time.Millisecond}},
-		{[]string{"-i", "4"}, capture.Config{Interface: "eth1", Snaplen: 262144, Promiscuous: true}},
+		{[]string{"-i", "4"}, capture.Config{Interface: "eth1", Snaplen: 262144, Promiscuous: true, BlockTimeout: printBlockTimeout}},
 	}
 	for _, tt := range tests {
 		sys := newFakeSystem()

@@ -14,12 +14,14 @@ import (
 // or only the count (--count). With several interfaces, one reader per
 // interface writes to it in turn.
 type liveOutput struct {
-	name     string
-	writer   pcap.PacketWriter
-	printers []*printer // one per capture, sharing one buffered stdout
-	closeFn  func() error
-	limit    uint64 // -c; 0 for no limit
-	start    time.Time
+	name   string
+	writer pcap.PacketWriter
+	// infoWriter is writer when it takes the CaptureInfo by pointer.
+	infoWriter packetInfoWriter
+	printers   []*printer // one per capture, sharing one buffered stdout
+	closeFn    func() error
+	limit      uint64 // -c; 0 for no limit
+	start      time.Time
 
 	// Counts, changed by the readers with mu held (one reader needs no
 	// lock) and read by the file's statistics, which the writer asks for
@@ -27,6 +29,8 @@ type liveOutput struct {
 	mu           sync.Mutex
 	capturedN    uint64
 	perInterface []uint64
+	flushErr     error  // of a flush while a capture waited
+	flushedN     uint64 // capturedN at that flush
 }
 
 // captured is the number of packets written or printed.
@@ -59,6 +63,7 @@ func (o *liveOutput) statsFunc(captures []*liveCapture) func() []pcap.InterfaceS
 // run reads every capture until each ends (io.EOF after Stop), -c is
 // reached, or an error; stopAll stops them all.
 func (o *liveOutput) run(captures []*liveCapture, stopAll func()) (readErr, writeErr error) {
+	o.infoWriter, _ = o.writer.(packetInfoWriter)
 	if len(captures) == 1 {
 		return o.read(0, captures[0], nil)
 	}
@@ -82,6 +87,35 @@ func (o *liveOutput) run(captures []*liveCapture, stopAll func()) (readErr, writ
 	return readErr, writeErr
 }
 
+// waitNotifier is a live source that calls f before it waits for
+// packets (*capture.Source is one): the file is flushed then, so its
+// system calls come while the capture has nothing else to do.
+type waitNotifier interface {
+	OnWait(f func())
+}
+
+// flushWaiting hands the packets gathered so far to -w's file; mu, when
+// several captures share the output, is held.
+func (o *liveOutput) flushWaiting(mu *sync.Mutex) {
+	if mu != nil {
+		mu.Lock()
+		defer mu.Unlock()
+	}
+	if o.flushedN == o.capturedN {
+		return // nothing new: a compressed file would gain an empty block
+	}
+	o.flushedN = o.capturedN
+	if err := o.writer.Flush(); err != nil && o.flushErr == nil {
+		o.flushErr = err
+	}
+}
+
+// packetInfoWriter is a writer taking the CaptureInfo by pointer (those
+// of pcap.CreateFile are), which spares a copy of the struct per packet.
+type packetInfoWriter interface {
+	WritePacketInfo(ci *pcap.CaptureInfo, data []byte) error
+}
+
 // infoReader is a live source that fills the caller's CaptureInfo in
 // place (*capture.Source is one): the loop then spares copying the
 // returned struct on every packet, a stall that costs about as much as
@@ -96,6 +130,9 @@ type infoReader interface {
 func (o *liveOutput) read(index int, l *liveCapture, mu *sync.Mutex) (readErr, writeErr error) {
 	src := l.src
 	fast, isFast := src.(infoReader)
+	if n, ok := src.(waitNotifier); ok && o.writer != nil {
+		n.OnWait(func() { o.flushWaiting(mu) })
+	}
 	var ci pcap.CaptureInfo
 	for {
 		var data []byte
@@ -134,7 +171,12 @@ func (o *liveOutput) output(index int, ci *pcap.CaptureInfo, data []byte) (done 
 	if o.limit > 0 && o.capturedN >= o.limit {
 		return true, nil
 	}
+	if o.flushErr != nil {
+		return true, o.flushErr
+	}
 	switch {
+	case o.infoWriter != nil:
+		err = o.infoWriter.WritePacketInfo(ci, data)
 	case o.writer != nil:
 		err = o.writer.WritePacket(*ci, data)
 	case o.printers != nil:
