@@ -1,0 +1,285 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
+
+	"github.com/weircap/weir/bpf"
+	"github.com/weircap/weir/pcap"
+)
+
+// HookSource is a live capture by an eBPF program at XDP or tcx: the
+// program copies matching packets into a BPF ring buffer, which
+// ReadPacket reads. The programs are attached through BPF links owned by
+// this process, so they go when it exits, however it ends.
+type HookSource struct {
+	name    string
+	snaplen uint32
+	micro   bool
+	offset  clockOffset
+
+	objs    *bpf.CaptureObjects
+	reader  *ringbuf.Reader
+	links   []link.Link
+	promisc int // packet socket holding promiscuous mode; -1 for none
+
+	// ReadPacket's state, reused so that reading allocates nothing.
+	rec     ringbuf.Record
+	decoded bpf.Record
+	buf     []byte
+
+	stopped atomic.Bool
+	ended   bool // the reader returned the last record
+
+	mu     sync.Mutex // guards links, closing and stats
+	closed bool
+	stats  Stats
+}
+
+// OpenHook starts an eBPF capture as cfg says: it loads the capture
+// programs with the filter, attaches them to the interface and returns
+// the source reading their ring buffer.
+func OpenHook(cfg HookConfig) (*HookSource, error) {
+	target, err := resolveInterface(cfg.Interface)
+	if err != nil {
+		return nil, err
+	}
+	if target.index == 0 {
+		return nil, fmt.Errorf("capture: %s capture needs one interface, not %q", cfg.Hook, cfg.Interface)
+	}
+	if target.linkType != pcap.LinkTypeEthernet {
+		return nil, fmt.Errorf("capture: %s: %s capture needs an Ethernet interface, not %s", target.name, cfg.Hook, target.linkType.Name())
+	}
+	hooks, err := hooksFor(cfg.Hook, cfg.Direction)
+	if err != nil {
+		return nil, err
+	}
+	snaplen := cfg.Snaplen
+	if snaplen == 0 || snaplen > maxSnaplen {
+		snaplen = maxSnaplen
+	}
+	specs, err := captureSpecs(hooks, cfg.Filter, snaplen)
+	if err != nil {
+		return nil, fmt.Errorf("capture: %s: %w", target.name, err)
+	}
+	s := &HookSource{name: target.name, snaplen: snaplen, micro: !cfg.Nanoseconds, promisc: -1}
+	if err := s.open(target, cfg, specs); err != nil {
+		s.release()
+		return nil, err
+	}
+	return s, nil
+}
+
+// open loads, starts reading and attaches, in that order, so the ring has
+// a reader before the first packet.
+func (s *HookSource) open(target captureTarget, cfg HookConfig, specs []bpf.CaptureSpec) error {
+	var err error
+	ringBytes := bpf.RingBytes(cfg.BufferSize, s.snaplen, os.Getpagesize())
+	if s.objs, err = bpf.LoadCapture(specs, ringBytes); err != nil {
+		return bpfError(target.name, "loading the capture program", err)
+	}
+	if s.reader, err = ringbuf.NewReader(s.objs.Ring); err != nil {
+		return fmt.Errorf("capture: %s: ring buffer: %w", target.name, err)
+	}
+	s.buf = make([]byte, int(s.snaplen)+vlanTagLen)
+	if s.offset, err = measureClockOffset(); err != nil {
+		return err
+	}
+	if cfg.Promiscuous {
+		if s.promisc, err = holdPromiscuous(target); err != nil {
+			return err
+		}
+	}
+	for _, spec := range specs {
+		l, err := attach(target, spec.Hook, s.objs.Programs[spec.Hook], cfg.XDPMode)
+		if err != nil {
+			return err
+		}
+		s.links = append(s.links, l)
+	}
+	return nil
+}
+
+// attach links a program to the interface's hook.
+func attach(target captureTarget, hook bpf.CaptureHook, p *ebpf.Program, mode XDPMode) (link.Link, error) {
+	switch hook {
+	case bpf.HookXDP:
+		flags := link.XDPAttachFlags(0)
+		switch mode {
+		case XDPModeNative:
+			flags = link.XDPDriverMode
+		case XDPModeGeneric:
+			flags = link.XDPGenericMode
+		}
+		l, err := link.AttachXDP(link.XDPOptions{Program: p, Interface: target.index, Flags: flags})
+		if err != nil {
+			return nil, xdpAttachError(target, mode, err)
+		}
+		return l, nil
+	default:
+		at := ebpf.AttachTCXIngress
+		if hook == bpf.HookTCXEgress {
+			at = ebpf.AttachTCXEgress
+		}
+		l, err := link.AttachTCX(link.TCXOptions{Interface: target.index, Program: p, Attach: at})
+		if err != nil {
+			return nil, bpfError(target.name, "attaching to "+hook.String(), err)
+		}
+		return l, nil
+	}
+}
+
+// holdPromiscuous puts the interface in promiscuous mode through a packet
+// socket's membership, which the kernel undoes when the socket closes,
+// even if the process is killed. The socket is never bound: it receives
+// nothing.
+func holdPromiscuous(target captureTarget) (int, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, sysError(target.name, "socket", err)
+	}
+	mreq := unix.PacketMreq{Ifindex: int32(target.index), Type: unix.PACKET_MR_PROMISC}
+	if err := unix.SetsockoptPacketMreq(fd, unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mreq); err != nil {
+		unix.Close(fd)
+		return -1, sysError(target.name, "setsockopt PACKET_ADD_MEMBERSHIP", err)
+	}
+	return fd, nil
+}
+
+// measureClockOffset samples CLOCK_MONOTONIC around CLOCK_REALTIME a few
+// times and keeps the tightest reading.
+func measureClockOffset() (clockOffset, error) {
+	var samples [8]clockSample
+	for i := range samples {
+		var a, r, b unix.Timespec
+		if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &a); err != nil {
+			return 0, fmt.Errorf("capture: clock_gettime: %w", err)
+		}
+		_ = unix.ClockGettime(unix.CLOCK_REALTIME, &r)
+		_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &b)
+		samples[i] = clockSample{a.Nano(), r.Nano(), b.Nano()}
+	}
+	return bestOffset(samples[:]), nil
+}
+
+// LinkType is Ethernet: XDP and tcx captures run on Ethernet interfaces.
+func (s *HookSource) LinkType() pcap.LinkType { return pcap.LinkTypeEthernet }
+
+// Snaplen is the most bytes kept of each packet.
+func (s *HookSource) Snaplen() uint32 { return s.snaplen }
+
+// ReadPacket blocks until a packet arrives and returns it; the data is
+// valid until the next call. After Stop it returns the packets already in
+// the ring, then io.EOF.
+func (s *HookSource) ReadPacket() (data []byte, ci pcap.CaptureInfo, err error) {
+	data, err = s.ReadPacketInfo(&ci)
+	return data, ci, err
+}
+
+// ReadPacketInfo is ReadPacket filling *ci in place.
+func (s *HookSource) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error) {
+	if s.ended {
+		return nil, io.EOF
+	}
+	if err := s.reader.ReadInto(&s.rec); err != nil {
+		if errors.Is(err, ringbuf.ErrFlushed) || errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
+			s.ended = true
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("capture: %s: ring buffer: %w", s.name, err)
+	}
+	if err := bpf.DecodeRecord(s.rec.RawSample, &s.decoded); err != nil {
+		return nil, fmt.Errorf("capture: %s: %w", s.name, err)
+	}
+	return recordPacket(&s.decoded, s.offset, s.micro, s.buf, ci), nil
+}
+
+// Stop detaches the programs, so no new packet is captured; ReadPacket
+// returns those already in the ring, then io.EOF. Safe from any goroutine
+// and more than once.
+func (s *HookSource) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.stopped.Swap(true) {
+		return
+	}
+	s.collectStats()
+	s.closeLinks()
+	_ = s.reader.Flush()
+}
+
+// Stats returns the programs' counters: packets that matched (those
+// dropped included) and packets lost because the ring was full.
+func (s *HookSource) Stats() (Stats, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return s.stats, nil
+	}
+	return s.stats, s.collectStats()
+}
+
+// collectStats reads the counters; call with mu held.
+func (s *HookSource) collectStats() error {
+	submitted, dropped, err := s.objs.ReadCounters()
+	if err != nil {
+		return fmt.Errorf("capture: %s: %w", s.name, err)
+	}
+	s.stats = Stats{Received: submitted + dropped, Dropped: dropped}
+	return nil
+}
+
+// Close detaches the programs and frees the ring; a ReadPacket waiting
+// returns io.EOF. Stats still answers with the final counts.
+func (s *HookSource) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	_ = s.collectStats()
+	s.closed = true
+	s.mu.Unlock()
+	return s.release()
+}
+
+// release frees whatever open made.
+func (s *HookSource) release() error {
+	first := s.closeLinks()
+	if s.reader != nil {
+		if err := s.reader.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	if s.objs != nil {
+		if err := s.objs.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	if s.promisc >= 0 {
+		unix.Close(s.promisc)
+		s.promisc = -1
+	}
+	return first
+}
+
+// closeLinks detaches the programs.
+func (s *HookSource) closeLinks() error {
+	var first error
+	for _, l := range s.links {
+		if err := l.Close(); err != nil && first == nil {
+			first = fmt.Errorf("capture: %s: detaching: %w", s.name, err)
+		}
+	}
+	s.links = nil
+	return first
+}
