@@ -1,0 +1,54 @@
+// Package bpf lowers classic BPF filter programs (filter.Program) to eBPF
+// fragments for three targets, with filter.Run's verdicts: an AF_PACKET
+// socket filter (TargetSocketFilter), XDP (TargetXDP) and tcx (TargetTCX).
+// Program building is pure; loading and test-running live in *_linux.go.
+//
+// # Contract
+//
+//	func Lower(p filter.Program, t Target) (asm.Instructions, error)
+//
+// On entry R1 holds the context (__sk_buff or xdp_md); the fragment moves
+// it to R6 and leaves it there. It ends by jumping to FilterDone with R0 =
+// the classic verdict as a u32 (bytes to keep, 0 = no match); the caller
+// places the FilterDone label after it. It may use R0-R9 and the stack
+// from R10-1 down to R10-StackBytes, and defines symbols starting with
+// "weir_filter_"; nothing else. An out-of-range packet load gives verdict
+// 0, as in classic BPF.
+//
+// # How each classic instruction lowers
+//
+// A lives in w7 and X in w8, both 32-bit (ALU32 operations and JMP32 tests,
+// so constants keep their unsigned meaning); the scratch words M[0..15]
+// are the stack bytes R10-64 up to R10-1, zeroed at entry where the
+// program loads them (A, X and M[] start at 0, as filter.Run).
+//
+//   - LD/LDX #k, M[k], ST/STX, TAX/TXA, RET #k/A: moves, stack loads and
+//     stores; RET sets R0 and jumps to FilterDone.
+//   - LD [k], [x+k] (W, H, B) and LDX 4*([k]&0xf): the socket filter copies
+//     the bytes with bpf_skb_load_bytes into the stack at R10-72 (failure:
+//     verdict 0). XDP and tcx read the packet directly: X+K is checked
+//     against 0xffff-size first (the verifier needs a bounded offset), then
+//     data+offset+size against data_end before the load. Past data_end XDP
+//     gives verdict 0; tcx falls back to bpf_skb_load_bytes, which reads the
+//     non-linear part too. Loads are turned big-endian (BPF_END to_be).
+//   - LD len: __sk_buff.len; at XDP bpf_xdp_get_buff_len (Linux 5.18).
+//   - ALU: the 32-bit eBPF operation; division or modulo by zero (constant
+//     or X) gives verdict 0; shifts by 32 or more give A = 0 (filter.Run's
+//     and libpcap's choice; the kernel's classic BPF masks the count, so a
+//     live classic filter and this one can differ on such a shift by X).
+//   - JEQ/JGT/JGE/JSET with K or X: one JMP32 test, the inverted test when
+//     the true branch falls through, and a "goto" for the other branch when
+//     neither does.
+//   - JA forward: goto. JA backward (only "protochain" emits it): a bounded
+//     loop; R9 counts the MaxBackwardJumps jumps left, and a jump with none
+//     left gives verdict 0, so the verifier can prove termination.
+//   - Ancillary loads (SKF_AD_OFF + n, from "inbound", "outbound",
+//     "ifindex" and live "vlan"): __sk_buff fields (pkt_type, vlan_tci,
+//     vlan_present, ifindex, protocol, mark, ...) on the socket filter and
+//     tcx; at XDP only the ingress ifindex exists and the others are an
+//     error. At tcx egress the kernel reports pkt_type PACKET_HOST, not
+//     PACKET_OUTGOING. hatype, nla, nlan and poff have no equivalent and are
+//     an error; other offsets of 0x80000000 and more are past any packet.
+//
+// Instructions no path reaches are left out, as the verifier demands.
+package bpf
