@@ -52,9 +52,6 @@ const (
 	tcxNext = -1 // TCX_NEXT
 )
 
-// filterDone is the label a filter fragment jumps to with its verdict.
-const filterDone = "filter_done"
-
 // Labels of the capture program.
 const (
 	labelExit     = "capture_exit"
@@ -86,7 +83,6 @@ const MaxCaptureSnaplen = 262144
 // Context offsets (struct xdp_md and struct __sk_buff).
 const (
 	xdpIngressIfindex = 12
-	skbLen            = 0
 	skbPktType        = 4
 	skbVLANPresent    = 20
 	skbVLANTCI        = 24
@@ -132,7 +128,7 @@ func CaptureProgram(spec CaptureSpec) (asm.Instructions, error) {
 // the packet's length.
 func verdictToLength(spec CaptureSpec) asm.Instructions {
 	insns := asm.Instructions{
-		asm.JEq.Imm32(asm.R0, 0, labelExit).WithSymbol(filterDone),
+		asm.JEq.Imm32(asm.R0, 0, labelExit).WithSymbol(FilterDone),
 		asm.Mov.Reg32(asm.R9, asm.R0),
 	}
 	if spec.Hook == HookXDP {
@@ -302,4 +298,12 @@ func RingBytes(want int, snaplen uint32, pageSize int) uint32 {
 		size <<= 1
 	}
 	return uint32(size)
+}
+
+// Target is the lowering target of a hook's filter.
+func (h CaptureHook) Target() Target {
+	if h == HookXDP {
+		return TargetXDP
+	}
+	return TargetTCX
 }

@@ -16,7 +16,7 @@ func acceptAll(verdict int32) asm.Instructions {
 	return asm.Instructions{
 		asm.Mov.Reg(asm.R6, asm.R1),
 		asm.Mov.Imm(asm.R0, verdict),
-		asm.Ja.Label(filterDone),
+		asm.Ja.Label(FilterDone),
 	}
 }
 

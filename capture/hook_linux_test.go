@@ -346,3 +346,67 @@ func TestXDPRefusesAnInterfaceWithAnotherProgram(t *testing.T) {
 		}
 	}
 }
+
+// hookExpressions are the live tests' expressions and a few the kernel's
+// metadata cannot answer at XDP but the packet can.
+var hookExpressions = append(slices.Clone(liveExpressions),
+	"ip[8] = 64 or ip6[7] = 64", "ether[12:2] = 0x8100", "len >= 100 and len < 200",
+	"icmp[icmptype] = icmp-echo", "ip proto \\udp and udp[2:2] = 53")
+
+func TestTCXFiltersCaptureExactlyTheMatchingFrames(t *testing.T) {
+	v := testutil.NewVeth(t)
+	frames := mixedFrames()
+	collectors := make([]*hookCollector, len(hookExpressions))
+	for i, expr := range hookExpressions {
+		collectors[i] = collectHook(openHookIn(t, v, HookConfig{Hook: HookTCX}, expr))
+	}
+	v.Inject(t, frames...)
+	for i, expr := range hookExpressions {
+		// tcx sees the packet as AF_PACKET does, its outer VLAN tag
+		// taken out into metadata.
+		var want [][]byte
+		for _, f := range frames {
+			if liveMatch(t, expr, f) {
+				want = append(want, f)
+			}
+		}
+		collectors[i].waitCount(t, len(want))
+		comparePackets(t, "tcx "+expr, collectors[i].finish(t), want, pcap.LinkTypeEthernet)
+	}
+}
+
+func TestXDPFiltersCaptureExactlyTheMatchingFrames(t *testing.T) {
+	v := testutil.NewVeth(t)
+	frames := mixedFrames()
+	// An interface holds one XDP program: one expression after the other,
+	// with a witness telling when every frame went by.
+	witness := collect(openIn(t, v, witnessConfig, ""))
+	for i, expr := range hookExpressions {
+		src := openHookIn(t, v, HookConfig{Hook: HookXDP}, expr)
+		c := collectHook(src)
+		v.Inject(t, frames...)
+		witness.waitCount(t, (i+1)*len(frames))
+		// XDP sees the frame as sent.
+		var want [][]byte
+		for _, f := range frames {
+			if offlineMatch(t, expr, pcap.LinkTypeEthernet, f) {
+				want = append(want, f)
+			}
+		}
+		c.waitCount(t, len(want))
+		comparePackets(t, "xdp "+expr, c.finish(t), want, pcap.LinkTypeEthernet)
+		src.Close()
+	}
+	witness.finish(t)
+}
+
+func TestXDPRefusesKernelMetadata(t *testing.T) {
+	v := testutil.NewVeth(t)
+	_, err := tryOpenHookIn(v, HookConfig{Hook: HookXDP}, "inbound")
+	if err == nil || !strings.Contains(err.Error(), "not available at XDP") {
+		t.Fatalf("inbound at XDP: error %v", err)
+	}
+	if id := attachedXDPID(t, v); id != 0 {
+		t.Errorf("XDP program %d left attached after the error", id)
+	}
+}

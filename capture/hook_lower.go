@@ -1,8 +1,6 @@
 package capture
 
 import (
-	"errors"
-
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/weircap/weir/bpf"
@@ -10,14 +8,10 @@ import (
 )
 
 // lowerFilter is the filter as an eBPF fragment for the hook; no filter
-// keeps snaplen bytes of every packet.
+// keeps snaplen bytes of every packet, as the program "ret #snaplen".
 func lowerFilter(f filter.Program, h bpf.CaptureHook, snaplen uint32) (asm.Instructions, error) {
-	if len(f) != 0 {
-		return nil, errors.New("bpf: filters are not lowered to eBPF yet")
+	if len(f) == 0 {
+		f = filter.Program{{Op: filter.ClassRet | filter.SrcK, K: snaplen}}
 	}
-	return asm.Instructions{
-		asm.Mov.Reg(asm.R6, asm.R1),
-		asm.Mov.Imm(asm.R0, int32(snaplen)),
-		asm.Ja.Label("filter_done"),
-	}, nil
+	return bpf.Lower(f, h.Target())
 }
