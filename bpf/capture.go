@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/cilium/ebpf/asm"
+
+	"github.com/weircap/weir/filter"
 )
 
 // CaptureHook is where a capture program runs.
@@ -306,4 +308,15 @@ func (h CaptureHook) Target() Target {
 		return TargetXDP
 	}
 	return TargetTCX
+}
+
+// SocketFilterProgram is a classic filter as a whole eBPF socket filter
+// program, for SO_ATTACH_BPF on a packet socket: the fragment for
+// TargetSocketFilter returning its verdict (the bytes to keep).
+func SocketFilterProgram(p filter.Program) (asm.Instructions, error) {
+	insns, err := Lower(p, TargetSocketFilter)
+	if err != nil {
+		return nil, err
+	}
+	return append(insns, asm.Return().WithSymbol(FilterDone)), nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/weircap/weir/filter"
 )
 
 // CaptureObjects are a capture's programs and maps, loaded in the kernel.
@@ -121,4 +123,24 @@ func (o *CaptureObjects) Close() error {
 		}
 	}
 	return first
+}
+
+// LoadSocketFilter loads a classic filter as an eBPF socket filter
+// program, for SO_ATTACH_BPF.
+func LoadSocketFilter(p filter.Program) (*ebpf.Program, error) {
+	insns, err := SocketFilterProgram(p)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name: "weir_filter", Type: ebpf.SocketFilter, Instructions: insns, License: captureLicense,
+	})
+	if err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("bpf: the verifier refused the socket filter: %+v", ve)
+		}
+		return nil, fmt.Errorf("bpf: loading the socket filter: %w", err)
+	}
+	return prog, nil
 }
