@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,5 +166,23 @@ func TestXDPCaptureProgramCountsDropsWhenTheRingIsFull(t *testing.T) {
 	recs := readRecords(t, objs)
 	if submitted+dropped != runs || dropped == 0 || int(submitted) != len(recs) {
 		t.Errorf("%d submitted, %d dropped, %d records read, of %d runs", submitted, dropped, len(recs), runs)
+	}
+}
+
+func TestThisKernelHasEveryCaptureFeature(t *testing.T) {
+	testutil.RequireRoot(t, "CAP_BPF")
+	for _, h := range []CaptureHook{HookXDP, HookTCXIngress, HookTCXEgress} {
+		if err := ProbeCapture(h); err != nil {
+			t.Errorf("%s: %v", h, err)
+		}
+	}
+	if err := ProbeSocketFilter(); err != nil {
+		t.Error(err)
+	}
+	// A version no kernel has is reported as missing, by name.
+	err := runProbes([]probe{{"a future feature", "99.0", func() error { return kernelAtLeast(kernelVersion{99, 0}) }}})
+	var mf *MissingFeatureError
+	if !errors.As(err, &mf) || mf.MinKernel != "99.0" || !strings.Contains(err.Error(), "a future feature (Linux 99.0 or later): running Linux ") {
+		t.Errorf("probe of Linux 99.0: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package bpf
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"reflect"
 	"slices"
 	"strings"
@@ -209,4 +210,32 @@ func sameRecord(a, b []byte) bool {
 		}
 	}
 	return bytes.Equal(a[RecordHeaderLen:], b[RecordHeaderLen:len(a)])
+}
+
+func TestParseKernelRelease(t *testing.T) {
+	for _, tc := range []struct {
+		release string
+		want    kernelVersion
+		ok      bool
+	}{
+		{"6.18.0-1-amd64", kernelVersion{6, 18}, true},
+		{"5.8", kernelVersion{5, 8}, true},
+		{"4.19.0+", kernelVersion{4, 19}, true},
+		{"linux", kernelVersion{}, false},
+	} {
+		got, err := parseKernelRelease(tc.release)
+		if (err == nil) != tc.ok || tc.ok && got != tc.want {
+			t.Errorf("parseKernelRelease(%q) = %v, %v", tc.release, got, err)
+		}
+	}
+	if !(kernelVersion{6, 6}).atLeast(tcxVersion) || (kernelVersion{6, 5}).atLeast(tcxVersion) || !(kernelVersion{7, 0}).atLeast(tcxVersion) {
+		t.Error("atLeast compares wrongly around 6.6")
+	}
+}
+
+func TestMissingFeatureErrorNamesTheFeatureAndVersion(t *testing.T) {
+	err := error(&MissingFeatureError{Feature: "BPF ring buffer maps", MinKernel: "5.8", Err: errors.New("not supported")})
+	if !errors.Is(err, ErrMissingFeature) || err.Error() != "bpf: this kernel lacks BPF ring buffer maps (Linux 5.8 or later): not supported" {
+		t.Errorf("error %q", err)
+	}
 }

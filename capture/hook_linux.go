@@ -63,6 +63,11 @@ func OpenHook(cfg HookConfig) (*HookSource, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, h := range hooks {
+		if err := bpf.ProbeCapture(h); err != nil {
+			return nil, bpfError(target.name, "probing for "+cfg.Hook.String(), err)
+		}
+	}
 	snaplen := cfg.Snaplen
 	if snaplen == 0 || snaplen > maxSnaplen {
 		snaplen = maxSnaplen

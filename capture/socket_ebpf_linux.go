@@ -10,6 +10,9 @@ import (
 // attachEBPF attaches the kernel's part of the filter lowered to an eBPF
 // socket filter. The socket keeps the program; its descriptor here goes.
 func attachEBPF(fd int, p filter.Program) error {
+	if err := bpf.ProbeSocketFilter(); err != nil {
+		return err
+	}
 	prog, err := bpf.LoadSocketFilter(p)
 	if err != nil {
 		return err
