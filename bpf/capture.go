@@ -61,6 +61,7 @@ const (
 	labelDrop     = "capture_drop"
 	labelDiscard  = "capture_discard"
 	labelCount    = "capture_count"
+	labelSubmit   = "capture_submit"
 	labelMinSnap  = "capture_min_snaplen"
 	labelMinLen   = "capture_min_length"
 )
@@ -76,6 +77,13 @@ type CaptureSpec struct {
 	// "filter_done" with the classic verdict in R0 (bytes to keep, 0 for no
 	// match).
 	Filter asm.Instructions
+	// WakeupBytes, when not 0, batches the reader's wake-ups: a record is
+	// submitted without waking the reader until the ring holds that many
+	// bytes, so a reader polling now and then is not woken per packet
+	// (each wake-up costs an interrupt on the capturing CPU and a context
+	// switch). 0 wakes the reader whenever it has read everything, the
+	// kernel's default.
+	WakeupBytes uint32
 }
 
 // MaxCaptureSnaplen is the largest snap length a capture program copies,
@@ -120,7 +128,7 @@ func CaptureProgram(spec CaptureSpec) (asm.Instructions, error) {
 	insns := append(asm.Instructions(nil), spec.Filter...)
 	insns = append(insns, verdictToLength(spec)...)
 	insns = append(insns, reserveRecord(spec.Snaplen)...)
-	insns = append(insns, fillRecord(spec.Hook)...)
+	insns = append(insns, fillRecord(spec.Hook, spec.WakeupBytes)...)
 	insns = append(insns, epilogue(spec.Hook)...)
 	return insns, nil
 }
@@ -190,8 +198,15 @@ func reserveRecord(snaplen uint32) asm.Instructions {
 
 func classLabel(i int) string { return fmt.Sprintf("capture_class_%d", i) }
 
+// Flags of bpf_ringbuf_submit and bpf_ringbuf_query.
+const (
+	ringNoWakeup    = 1 // BPF_RB_NO_WAKEUP
+	ringForceWakeup = 2 // BPF_RB_FORCE_WAKEUP
+	ringAvailData   = 0 // BPF_RB_AVAIL_DATA
+)
+
 // fillRecord writes the header and copies the packet into the record.
-func fillRecord(hook CaptureHook) asm.Instructions {
+func fillRecord(hook CaptureHook, wakeupBytes uint32) asm.Instructions {
 	insns := asm.Instructions{
 		asm.JEq.Imm(asm.R0, 0, labelDrop).WithSymbol(labelReserved),
 		asm.Mov.Reg(asm.R7, asm.R0),
@@ -205,7 +220,7 @@ func fillRecord(hook CaptureHook) asm.Instructions {
 	if hook == HookXDP {
 		load = asm.FnXdpLoadBytes
 	}
-	return append(insns,
+	insns = append(insns,
 		asm.Mov.Reg(asm.R1, asm.R6),
 		asm.Mov.Imm(asm.R2, 0),
 		asm.Mov.Reg(asm.R3, asm.R7),
@@ -213,8 +228,21 @@ func fillRecord(hook CaptureHook) asm.Instructions {
 		asm.Mov.Reg(asm.R4, asm.R9),
 		load.Call(),
 		asm.JNE.Imm(asm.R0, 0, labelDiscard),
-		asm.Mov.Reg(asm.R1, asm.R7),
-		asm.Mov.Imm(asm.R2, 0),
+	)
+	if wakeupBytes == 0 {
+		insns = append(insns, asm.Mov.Imm(asm.R2, 0))
+	} else {
+		insns = append(insns,
+			asm.LoadMapPtr(asm.R1, 0).WithReference(RingMap),
+			asm.Mov.Imm(asm.R2, ringAvailData),
+			asm.FnRingbufQuery.Call(),
+			asm.Mov.Imm(asm.R2, ringNoWakeup),
+			asm.JLT.Imm(asm.R0, int32(wakeupBytes), labelSubmit),
+			asm.Mov.Imm(asm.R2, ringForceWakeup),
+		)
+	}
+	return append(insns,
+		asm.Mov.Reg(asm.R1, asm.R7).WithSymbol(labelSubmit),
 		asm.FnRingbufSubmit.Call(),
 		asm.Mov.Imm(asm.R7, CounterSubmitted*8),
 		asm.Ja.Label(labelCount),

@@ -32,7 +32,7 @@ func TestCaptureProgramsPassTheVerifier(t *testing.T) {
 		objs := loadCapture(t, RingBytes(1<<20, snaplen, os.Getpagesize()),
 			CaptureSpec{Hook: HookXDP, Snaplen: snaplen, Filter: acceptAll(0xffff)},
 			CaptureSpec{Hook: HookTCXIngress, Snaplen: snaplen, Filter: acceptAll(0xffff)},
-			CaptureSpec{Hook: HookTCXEgress, Snaplen: snaplen, Filter: acceptAll(0xffff)},
+			CaptureSpec{Hook: HookTCXEgress, Snaplen: snaplen, Filter: acceptAll(0xffff), WakeupBytes: 1 << 16},
 		)
 		if len(objs.Programs) != 3 {
 			t.Fatalf("%d programs loaded", len(objs.Programs))
@@ -184,5 +184,43 @@ func TestThisKernelHasEveryCaptureFeature(t *testing.T) {
 	var mf *MissingFeatureError
 	if !errors.As(err, &mf) || mf.MinKernel != "99.0" || !strings.Contains(err.Error(), "a future feature (Linux 99.0 or later): running Linux ") {
 		t.Errorf("probe of Linux 99.0: %v", err)
+	}
+}
+
+func TestXDPCaptureProgramBatchesWakeups(t *testing.T) {
+	objs := loadCapture(t, 1<<16, CaptureSpec{Hook: HookXDP, Snaplen: 1500, Filter: acceptAll(0xffff), WakeupBytes: 1 << 12})
+	// An epoll instance on the ring sees the program's wake-ups, as a
+	// reader waiting in it would.
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(ep)
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, objs.Ring.FD(), &unix.EpollEvent{Events: unix.EPOLLIN}); err != nil {
+		t.Fatal(err)
+	}
+	woken := func() bool {
+		events := make([]unix.EpollEvent, 1)
+		n, err := unix.EpollWait(ep, events, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+	run := func(n int) {
+		if _, err := objs.Programs[HookXDP].Run(&ebpf.RunOptions{Data: testFrame(200), Repeat: uint32(n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(10) // 10 records of 8+32+256 bytes: under 4 KiB
+	if woken() {
+		t.Error("woken before the ring held 4 KiB")
+	}
+	run(10)
+	if !woken() {
+		t.Error("not woken once the ring held 4 KiB")
+	}
+	if recs := readRecords(t, objs); len(recs) != 20 || !bytes.Equal(recs[19].Data, testFrame(200)) {
+		t.Fatalf("%d records", len(recs))
 	}
 }

@@ -103,6 +103,25 @@ func hooksFor(h Hook, dir Direction) ([]bpf.CaptureHook, error) {
 	return nil, fmt.Errorf("capture: unknown hook %d", int(h))
 }
 
+// wakeupFraction is the part of the ring that fills before the programs
+// wake the reader; below it, the reader finds the records when it polls.
+const wakeupFraction = 8
+
+// hookPollInterval is how often the reader of an eBPF capture looks at
+// the ring: the block timeout asked for (DefaultBlockTimeout when none),
+// as AF_PACKET hands over a partly filled block. Immediate mode (a
+// millisecond or less) gives 0: the programs then wake the reader as soon
+// as a packet is there.
+func hookPollInterval(blockTimeout time.Duration) time.Duration {
+	switch {
+	case blockTimeout == 0:
+		return DefaultBlockTimeout
+	case blockTimeout <= time.Millisecond:
+		return 0
+	}
+	return blockTimeout
+}
+
 // clockOffset converts CLOCK_MONOTONIC, bpf_ktime_get_ns's clock, to wall
 // time: realtime = monotonic + offset.
 type clockOffset int64

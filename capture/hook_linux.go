@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -31,6 +32,9 @@ type HookSource struct {
 	reader  *ringbuf.Reader
 	links   []link.Link
 	promisc int // packet socket holding promiscuous mode; -1 for none
+	// poll is how often the reader looks at the ring when the programs
+	// do not wake it per packet; 0 when they do.
+	poll time.Duration
 
 	// ReadPacket's state, reused so that reading allocates nothing.
 	rec     ringbuf.Record
@@ -76,8 +80,14 @@ func OpenHook(cfg HookConfig) (*HookSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("capture: %s: %w", target.name, err)
 	}
+	ringBytes := bpf.RingBytes(cfg.BufferSize, snaplen, os.Getpagesize())
 	s := &HookSource{name: target.name, snaplen: snaplen, micro: !cfg.Nanoseconds, promisc: -1}
-	if err := s.open(target, cfg, specs); err != nil {
+	if s.poll = hookPollInterval(cfg.BlockTimeout); s.poll > 0 {
+		for i := range specs {
+			specs[i].WakeupBytes = ringBytes / wakeupFraction
+		}
+	}
+	if err := s.open(target, cfg, specs, ringBytes); err != nil {
 		s.release()
 		return nil, err
 	}
@@ -86,9 +96,8 @@ func OpenHook(cfg HookConfig) (*HookSource, error) {
 
 // open loads, starts reading and attaches, in that order, so the ring has
 // a reader before the first packet.
-func (s *HookSource) open(target captureTarget, cfg HookConfig, specs []bpf.CaptureSpec) error {
+func (s *HookSource) open(target captureTarget, cfg HookConfig, specs []bpf.CaptureSpec, ringBytes uint32) error {
 	var err error
-	ringBytes := bpf.RingBytes(cfg.BufferSize, s.snaplen, os.Getpagesize())
 	if s.objs, err = bpf.LoadCapture(specs, ringBytes); err != nil {
 		return bpfError(target.name, "loading the capture program", err)
 	}
@@ -96,6 +105,9 @@ func (s *HookSource) open(target captureTarget, cfg HookConfig, specs []bpf.Capt
 		return fmt.Errorf("capture: %s: ring buffer: %w", target.name, err)
 	}
 	s.buf = make([]byte, int(s.snaplen)+vlanTagLen)
+	if s.poll > 0 {
+		s.reader.SetDeadline(time.Now().Add(s.poll))
+	}
 	if s.offset, err = measureClockOffset(); err != nil {
 		return err
 	}
@@ -195,7 +207,13 @@ func (s *HookSource) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error) {
 	if s.ended {
 		return nil, io.EOF
 	}
-	if err := s.reader.ReadInto(&s.rec); err != nil {
+	err := s.reader.ReadInto(&s.rec)
+	for s.poll > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		// Every record the ring held was read: wait for the next batch.
+		s.reader.SetDeadline(time.Now().Add(s.poll))
+		err = s.reader.ReadInto(&s.rec)
+	}
+	if err != nil {
 		if errors.Is(err, ringbuf.ErrFlushed) || errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
 			s.ended = true
 			return nil, io.EOF
