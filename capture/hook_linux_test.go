@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"slices"
@@ -408,5 +409,35 @@ func TestXDPRefusesKernelMetadata(t *testing.T) {
 	}
 	if id := attachedXDPID(t, v); id != 0 {
 		t.Errorf("XDP program %d left attached after the error", id)
+	}
+}
+
+func TestHookCountsDropsWhenTheRingIsFull(t *testing.T) {
+	v := testutil.NewVeth(t)
+	// A ring of 16 KiB holds ten records of a 1500-byte snap length.
+	src := openHookIn(t, v, HookConfig{Hook: HookXDP, Config: Config{Snaplen: 1500, BufferSize: 16 << 10}}, "")
+	frame := mixedFrames()[8] // 1000 bytes of UDP payload
+	const sent = 40
+	for range sent {
+		v.Inject(t, frame)
+	}
+	var st Stats
+	deadline := time.Now().Add(waitLimit)
+	for st.Received < sent && time.Now().Before(deadline) {
+		var err error
+		if st, err = src.Stats(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c := collectHook(src)
+	got := c.finish(t)
+	if st.Received != sent || st.Dropped == 0 || st.Dropped+uint64(len(got)) != sent {
+		t.Errorf("stats %+v and %d packets read, of %d sent", st, len(got), sent)
+	}
+	for i, p := range got {
+		if !bytes.Equal(p.data, frame) {
+			t.Fatalf("packet %d differs", i)
+		}
 	}
 }
