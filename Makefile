@@ -15,7 +15,7 @@ GOLDEN_PKGS ?= ./filter ./pcap
 TOOLS := tcpdump tshark capinfos
 TOOL_PACKAGES := tcpdump tshark
 
-.PHONY: bench-compile bench-files bench-xdp build test tools lint fuzz fuzz-short bench bench-live demo golden captures clean
+.PHONY: bench-compile bench-files bench-xdp build test tools lint fuzz fuzz-short bench bench-live demo golden captures clean conformance
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/weir ./cmd/weir
@@ -103,6 +103,13 @@ bench-xdp: build
 
 golden:
 	$(GO) test $(GOLDEN_PKGS) -update
+
+# conformance runs every (capture, expression) pair of the shared corpus that
+# tcpdump accepts through the eBPF lowering, verified and run by the kernel
+# for each target (as root; a few minutes). CORPUS overrides the folder.
+CORPUS ?= ../shared/corpus
+conformance: tools
+	GO=$(GO) scripts/conformance.sh $(CORPUS)
 
 captures:
 	$(GO) run ./internal/cmd/gencaptures -out testdata/captures

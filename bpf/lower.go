@@ -121,7 +121,11 @@ func Lower(p filter.Program, t Target) (asm.Instructions, error) {
 	l.label(rejectSymbol)
 	l.comment = "verdict 0"
 	l.emit(asm.Mov.Imm32(asm.R0, 0), asm.Ja.Label(FilterDone))
-	return withoutDeadCode(l.out)
+	out, err := withoutDeadCode(l.out)
+	if err != nil {
+		return nil, err
+	}
+	return out, checkJumpRange(out)
 }
 
 // lowerer holds the state of one translation.

@@ -48,13 +48,13 @@ func (l *lowerer) lowerLoad(ins filter.Instruction) error {
 				return l.loadAncillary(dst, ins.K-ancillaryBase, name)
 			}
 		}
-		l.loadPacket(dst, size, ins.K)
+		l.loadPacket(dst, size, int64(ins.K))
 	case filter.ModeInd:
 		// X + K on 64 bits cannot wrap: both are below 1<<32.
 		l.emit(asm.Mov.Imm32(asm.R4, int32(ins.K)), asm.Add.Reg(asm.R4, regX))
-		l.loadPacket(dst, size, ^uint32(0))
+		l.loadPacket(dst, size, indexed)
 	case filter.ModeMsh:
-		l.loadPacket(dst, 1, ins.K)
+		l.loadPacket(dst, 1, int64(ins.K))
 		l.emit(asm.And.Imm32(dst, 0xf), asm.LSh.Imm32(dst, 2))
 	}
 	return nil
@@ -80,16 +80,19 @@ func (l *lowerer) loadLength(dst asm.Register) {
 	l.emit(asm.LoadMem(dst, regCtx, skbLen, asm.Word))
 }
 
+// indexed, as a load's offset, means the offset X + K in R4.
+const indexed int64 = -1
+
 // loadPacket loads size bytes, big-endian, into dst: at knownOffset, or at
-// the offset in R4 (X + K) when that is ^0. Past the packet, the verdict
-// is 0.
-func (l *lowerer) loadPacket(dst asm.Register, size int, knownOffset uint32) {
+// the offset in R4 (X + K) when that is indexed. Past the packet, the
+// verdict is 0.
+func (l *lowerer) loadPacket(dst asm.Register, size int, knownOffset int64) {
 	if l.target == TargetSocketFilter {
 		l.loadWithHelper(dst, size, knownOffset)
 		return
 	}
-	limit := uint32(maxDirectOf - size)
-	variable := knownOffset == ^uint32(0)
+	limit := int64(maxDirectOf - size)
+	variable := knownOffset == indexed
 	if l.target == TargetXDP {
 		switch {
 		case variable:
@@ -119,9 +122,9 @@ func (l *lowerer) loadPacket(dst asm.Register, size int, knownOffset uint32) {
 
 // loadDirect reads the packet between data and data_end, after checking
 // that data + offset + size <= data_end, jumping to slow otherwise. The
-// offset is knownOffset, or R4 when that is ^0 (then the verifier knows
+// offset is knownOffset, or R4 when that is indexed (then the verifier knows
 // R4 <= 0xffff - size).
-func (l *lowerer) loadDirect(dst asm.Register, size int, knownOffset uint32, slow string) {
+func (l *lowerer) loadDirect(dst asm.Register, size int, knownOffset int64, slow string) {
 	data, dataEnd := int16(xdpData), int16(xdpDataEnd)
 	if l.target == TargetTCX {
 		data, dataEnd = skbData, skbDataEnd
@@ -130,7 +133,7 @@ func (l *lowerer) loadDirect(dst asm.Register, size int, knownOffset uint32, slo
 		asm.LoadMem(asm.R1, regCtx, data, asm.Word),
 		asm.LoadMem(asm.R2, regCtx, dataEnd, asm.Word),
 	)
-	if knownOffset != ^uint32(0) {
+	if knownOffset != indexed {
 		l.emit(asm.Add.Imm(asm.R1, int32(knownOffset)))
 	} else {
 		l.emit(asm.Add.Reg(asm.R1, asm.R4))
@@ -145,11 +148,11 @@ func (l *lowerer) loadDirect(dst asm.Register, size int, knownOffset uint32, slo
 }
 
 // loadWithHelper copies size bytes at knownOffset, or at the offset in R4
-// when that is ^0, with bpf_skb_load_bytes, which fails past the skb's
+// when that is indexed, with bpf_skb_load_bytes, which fails past the skb's
 // length.
-func (l *lowerer) loadWithHelper(dst asm.Register, size int, knownOffset uint32) {
+func (l *lowerer) loadWithHelper(dst asm.Register, size int, knownOffset int64) {
 	switch {
-	case knownOffset == ^uint32(0):
+	case knownOffset == indexed:
 		l.emit(asm.JGT.Imm(asm.R4, maxHelperOffset, rejectSymbol), asm.Mov.Reg(asm.R2, asm.R4))
 	case knownOffset > maxHelperOffset:
 		l.reject()

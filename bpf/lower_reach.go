@@ -59,3 +59,32 @@ func withoutDeadCode(insns asm.Instructions) (asm.Instructions, error) {
 	}
 	return out, nil
 }
+
+// maxJump is the farthest an eBPF jump reaches: its offset is 16 bits.
+const maxJump = 1<<15 - 1
+
+// checkJumpRange refuses a fragment with a jump farther than maxJump
+// (counting a jump to FilterDone to the instruction right after the
+// fragment), which cilium/ebpf would encode wrapped. Every instruction a
+// fragment holds is 8 bytes wide, so indexes are offsets.
+func checkJumpRange(insns asm.Instructions) error {
+	at := make(map[string]int, len(insns))
+	for i, ins := range insns {
+		if sym := ins.Symbol(); sym != "" {
+			at[sym] = i
+		}
+	}
+	for i, ins := range insns {
+		if !ins.OpCode.Class().IsJump() || ins.Reference() == "" {
+			continue
+		}
+		to, ok := at[ins.Reference()]
+		if ins.Reference() == FilterDone {
+			to, ok = len(insns), true
+		}
+		if d := to - i - 1; ok && (d > maxJump || d < -maxJump-1) {
+			return fmt.Errorf("bpf: the eBPF program needs a jump of %d instructions, more than eBPF's %d: the filter is too large", d, maxJump)
+		}
+	}
+	return nil
+}
