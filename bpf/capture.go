@@ -312,7 +312,7 @@ func epilogue(hook CaptureHook) asm.Instructions {
 }
 
 // DefaultRingBytes is the ring buffer size when none is asked for.
-const DefaultRingBytes = 8 << 20
+const DefaultRingBytes = 4 << 20
 
 // RingBytes is the size of a capture's ring buffer: want bytes (0 for
 // DefaultRingBytes) rounded up to a power of two, as the kernel requires,

@@ -67,11 +67,6 @@ func OpenHook(cfg HookConfig) (*HookSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, h := range hooks {
-		if err := bpf.ProbeCapture(h); err != nil {
-			return nil, bpfError(target.name, "probing for "+cfg.Hook.String(), err)
-		}
-	}
 	snaplen := cfg.Snaplen
 	if snaplen == 0 || snaplen > maxSnaplen {
 		snaplen = maxSnaplen
@@ -89,6 +84,13 @@ func OpenHook(cfg HookConfig) (*HookSource, error) {
 	}
 	if err := s.open(target, cfg, specs, ringBytes); err != nil {
 		s.release()
+		// The probes cost a few program loads: they run only to explain
+		// a failure by the feature the kernel lacks.
+		for _, h := range hooks {
+			if perr := bpf.ProbeCapture(h); perr != nil {
+				return nil, bpfError(target.name, "probing for "+cfg.Hook.String(), perr)
+			}
+		}
 		return nil, err
 	}
 	return s, nil

@@ -9,12 +9,14 @@ import (
 
 // attachEBPF attaches the kernel's part of the filter lowered to an eBPF
 // socket filter. The socket keeps the program; its descriptor here goes.
+// When the kernel refuses it, the feature probe names what it lacks.
 func attachEBPF(fd int, p filter.Program) error {
-	if err := bpf.ProbeSocketFilter(); err != nil {
-		return err
-	}
 	prog, err := bpf.LoadSocketFilter(p)
 	if err != nil {
+		// Probing costs a program load: only to explain a failure.
+		if perr := bpf.ProbeSocketFilter(); perr != nil {
+			return perr
+		}
 		return err
 	}
 	defer prog.Close()

@@ -12,6 +12,7 @@
 #   weir-ebpf   AF_PACKET + eBPF socket filter (--ebpf)
 #   weir-xdp    XDP program + BPF ring buffer (--xdp)
 #   weir-tc     tcx programs + BPF ring buffer (--tc)
+# (and, when named in TOOLS, weir-xdp-generic: --xdp-mode generic)
 # with the filter 'udp port 5353', which exactly the matching fraction of
 # the generator's packets pass. It prints per (matching, tool) the medians
 # of: packets offered, generator rate, packets in the file, kernel drops,
@@ -56,6 +57,7 @@ template() {
 	weir) echo "weir=$WEIR -i {iface} -w {out} -s 0 {filter}" ;;
 	weir-ebpf) echo "weir-ebpf=$WEIR --ebpf -i {iface} -w {out} -s 0 {filter}" ;;
 	weir-xdp) echo "weir-xdp=$WEIR --xdp -i {iface} -w {out} -s 0 {filter}" ;;
+	weir-xdp-generic) echo "weir-xdp-generic=$WEIR --xdp --xdp-mode generic -i {iface} -w {out} -s 0 {filter}" ;;
 	weir-tc) echo "weir-tc=$WEIR --tc -i {iface} -w {out} -s 0 {filter}" ;;
 	*) die "unknown tool $1" ;;
 	esac
