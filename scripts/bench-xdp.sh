@@ -16,10 +16,10 @@
 # with the filter 'udp port 5353', which exactly the matching fraction of
 # the generator's packets pass. It prints per (matching, tool) the medians
 # of: packets offered, generator rate, packets in the file, kernel drops,
-# the capture's CPU seconds per million offered packets, and the whole
-# machine's busy CPU seconds per million offered packets (a veth runs the
-# receive path, and so XDP, tc and socket filters, on the sender's CPU:
-# that cost shows there and in the generator's rate, not in the tool's).
+# the capture's CPU seconds per million offered packets, and the
+# nanoseconds the sending core spends per packet (1e9 / generator rate:
+# a veth runs the receive path, and so XDP, tc and socket filters, on the
+# sender's core, flat out; that cost shows there, not in the tool's CPU).
 #
 # Environment: BENCH=../shared/bench, MATCHES="0.01 0.5", REPS=3,
 # N=2000000, TOOLS="tcpdump weir weir-ebpf weir-xdp weir-tc",
@@ -82,19 +82,17 @@ table() {
 		gen[key] = gen[key] " " $h["gen_pps"] / 1e3
 		infile[key] = infile[key] " " $h["in_file"]
 		drops[key] = drops[key] " " ($h["tool_dropped"] == "NA" ? 0 : $h["tool_dropped"])
-		if ($h["sent"] > 0) {
-			persent[key] = persent[key] " " cpu * 1e6 / $h["sent"]
-			busy[key] = busy[key] " " $h["busy_cpu_s"] * 1e6 / $h["sent"]
-		}
+		if ($h["sent"] > 0) persent[key] = persent[key] " " cpu * 1e6 / $h["sent"]
+		if ($h["gen_pps"] > 0) sender[key] = sender[key] " " 1e9 / $h["gen_pps"]
 	}
 	END {
-		printf "| matching | tool | offered | gen kpps | expected | in file | kernel drops | tool CPU s per M offered | machine busy CPU s per M offered |\n"
+		printf "| matching | tool | offered | gen kpps | sender ns per packet | expected | in file | kernel drops | tool CPU s per M offered |\n"
 		printf "|---|---|---|---|---|---|---|---|---|\n"
 		for (k = 1; k <= n; k++) {
 			t = order[k]
-			printf "| %s | %s | %d | %.0f | %d | %d | %d | %.4f | %.3f |\n", match_frac, t,
-				median(sent[t]), median(gen[t]), median(expected[t]), median(infile[t]), median(drops[t]),
-				median(persent[t]), median(busy[t])
+			printf "| %s | %s | %d | %.0f | %.0f | %d | %d | %d | %.4f |\n", match_frac, t,
+				median(sent[t]), median(gen[t]), median(sender[t]), median(expected[t]), median(infile[t]),
+				median(drops[t]), median(persent[t])
 			c[t] = median(persent[t])
 		}
 		for (k = 1; k <= n; k++) if (order[k] != "tcpdump" && c["tcpdump"] > 0)
