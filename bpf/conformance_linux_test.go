@@ -24,7 +24,10 @@ import (
 // filter.Run's verdicts. It runs only when -conformance.corpus names the
 // corpus (a folder with expressions.tsv and pcaps/).
 
-var conformanceCorpus = flag.String("conformance.corpus", "", "corpus folder (expressions.tsv, pcaps/) for TestConformance")
+var (
+	conformanceCorpus      = flag.String("conformance.corpus", "", "corpus folder (expressions.tsv, pcaps/) for TestConformance")
+	conformanceUnoptimized = flag.Bool("conformance.unoptimized", false, "also check the unoptimized programs (weir -O) of the pairs tcpdump accepts")
+)
 
 func TestConformance(t *testing.T) {
 	if *conformanceCorpus == "" {
@@ -55,7 +58,12 @@ func TestConformance(t *testing.T) {
 	accepted := tcpdumpAcceptance(tcpdump, representative, exprs)
 
 	var pairs pairTally
-	jobs := conformanceJobs(captures, exprs, accepted, &pairs)
+	var jobs []job
+	for _, optimize := range []bool{true, false} {
+		if optimize || *conformanceUnoptimized {
+			jobs = append(jobs, conformanceJobs(captures, exprs, accepted, optimize, &pairs)...)
+		}
+	}
 	total, diffs, tallies := checkJobs(t, jobs, 1)
 	for i, j := range jobs {
 		for _, c := range j.pairs {
@@ -72,7 +80,7 @@ func TestConformance(t *testing.T) {
 	reportDiffs(t, jobs, diffs)
 	t.Logf("%d captures (%d link types), %d expressions: %s", len(captures), len(representative), len(exprs), pairs)
 	t.Logf("%s", total)
-	fmt.Printf("conformance: %d passed, %d failed, %d beyond the loop bound\n", pairs.passed, pairs.failed, pairs.beyondBound)
+	fmt.Printf("conformance: %d passed, %d failed, %d beyond the loop bound (pairs x compile modes)\n", pairs.passed, pairs.failed, pairs.beyondBound)
 }
 
 // pairTally counts (capture, expression) pairs.
@@ -82,8 +90,8 @@ type pairTally struct {
 }
 
 func (p pairTally) String() string {
-	return fmt.Sprintf("%d pairs tcpdump rejects (skipped), %d pairs it accepts and filter.Compile refuses (skipped: a filter matter); "+
-		"%d pairs passed, %d failed; %d more agree with the bounded loop (verdict 0 after %d backward jumps) but not with filter.Run on some packet",
+	return fmt.Sprintf("%d pairs tcpdump rejects (skipped); counting pairs once per compile mode: %d it accepts and filter.Compile refuses (skipped: a filter matter), "+
+		"%d passed, %d failed, %d more agree with the bounded loop (verdict 0 after %d backward jumps) but not with filter.Run on some packet",
 		p.tcpdumpRejects, p.weirRejects, p.passed, p.failed, p.beyondBound, MaxBackwardJumps)
 }
 
@@ -148,10 +156,14 @@ func tcpdumpAcceptance(tcpdump string, files map[pcap.LinkType]string, exprs []s
 	return out
 }
 
-// conformanceJobs compiles every accepted pair, optimized; the pairs of
+// conformanceJobs compiles every accepted pair, optimized or not; the pairs of
 // one link type that share a program make one job, run on the packets of
 // all their captures.
-func conformanceJobs(captures []*capture, exprs []string, accepted map[acceptKey]bool, pairs *pairTally) []job {
+func conformanceJobs(captures []*capture, exprs []string, accepted map[acceptKey]bool, optimize bool, pairs *pairTally) []job {
+	mode := "optimized"
+	if !optimize {
+		mode = "unoptimized"
+	}
 	var out []job
 	index := map[string]int{}
 	has := map[int]map[*capture]bool{} // job -> captures whose packets it holds
@@ -159,10 +171,12 @@ func conformanceJobs(captures []*capture, exprs []string, accepted map[acceptKey
 		for _, e := range exprs {
 			ok, known := accepted[acceptKey{c.linkType, e}]
 			if !known || !ok {
-				pairs.tcpdumpRejects++
+				if optimize {
+					pairs.tcpdumpRejects++
+				}
 				continue
 			}
-			prog, err := filter.Compile(e, filter.Config{LinkType: c.linkType, Optimize: true, Savefile: true, SavefileBigEndian: c.bigEndian})
+			prog, err := filter.Compile(e, filter.Config{LinkType: c.linkType, Optimize: optimize, Savefile: true, SavefileBigEndian: c.bigEndian})
 			if err != nil {
 				pairs.weirRejects++
 				continue
@@ -173,7 +187,7 @@ func conformanceJobs(captures []*capture, exprs []string, accepted map[acceptKey
 				i = len(out)
 				index[key] = i
 				has[i] = map[*capture]bool{}
-				out = append(out, job{expr: e, mode: "optimized", where: fmt.Sprintf("the %s captures", c.linkType), prog: prog})
+				out = append(out, job{expr: e, mode: mode, where: fmt.Sprintf("the %s captures", c.linkType), prog: prog})
 			}
 			j := &out[i]
 			j.pairs = append(j.pairs, c.name)

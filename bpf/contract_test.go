@@ -20,7 +20,7 @@ var helpersAllowed = map[Target][]asm.BuiltinFunc{
 var contextReadable = map[Target]map[int16]bool{
 	TargetSocketFilter: {0: true, 4: true, 8: true, 12: true, 16: true, 20: true, 24: true, 28: true, 40: true, 68: true},
 	TargetXDP:          {xdpData: true, xdpDataEnd: true, xdpIfindex: true},
-	TargetTCX:          {0: true, 4: true, 8: true, 12: true, 16: true, 20: true, 24: true, 28: true, 40: true, 68: true, skbData: true, skbDataEnd: true},
+	TargetTCX:          {0: true, 4: true, 8: true, 12: true, 16: true, 20: true, 24: true, 28: true, 36: true, 40: true, 68: true, skbData: true, skbDataEnd: true},
 }
 
 // checkContract checks what Lower promises, instruction by instruction:

@@ -98,7 +98,7 @@ func formatJump(ins asm.Instruction) string {
 		return "exit"
 	case asm.Call:
 		if ins.IsBuiltinCall() {
-			return fmt.Sprintf("call %v", asm.BuiltinFunc(ins.Constant))
+			return "call " + helperName(asm.BuiltinFunc(ins.Constant))
 		}
 		return fmt.Sprintf("%v", ins)
 	default:
@@ -141,4 +141,24 @@ func sizeName(s asm.Size) string {
 		return "u32"
 	}
 	return "u64"
+}
+
+// helperName is a helper's C name: FnSkbLoadBytes is bpf_skb_load_bytes.
+func helperName(fn asm.BuiltinFunc) string {
+	name, ok := strings.CutPrefix(fn.String(), "Fn")
+	if !ok {
+		return fn.String()
+	}
+	var b strings.Builder
+	b.WriteString("bpf")
+	for i, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			b.WriteByte('_')
+			c += 'a' - 'A'
+		} else if i == 0 {
+			b.WriteByte('_')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

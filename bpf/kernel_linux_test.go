@@ -86,9 +86,10 @@ func loadFragment(t Target, frag asm.Instructions) (*ebpf.Program, error) {
 
 // kernelRunner runs loaded programs of one target on packets.
 type kernelRunner struct {
-	target Target
-	socket *testutil.KernelFilter
-	out    []byte
+	target  Target
+	socket  *testutil.KernelFilter
+	out     []byte
+	context []byte // the test run's context (__sk_buff or xdp_md), if not nil
 }
 
 func newKernelRunner(t Target) (*kernelRunner, error) {
@@ -159,7 +160,11 @@ func (r *kernelRunner) matches(prog *ebpf.Program, data []byte, want uint32) (bo
 	if len(data) < minTestRun || len(data) > maxTestRun {
 		return false, "", fmt.Errorf("%d bytes do not fit a test run", len(data))
 	}
-	_, err := prog.Run(&ebpf.RunOptions{Data: data, DataOut: r.out})
+	opts := &ebpf.RunOptions{Data: data, DataOut: r.out}
+	if r.context != nil {
+		opts.Context = r.context
+	}
+	_, err := prog.Run(opts)
 	if err != nil {
 		return false, "", err
 	}

@@ -90,8 +90,9 @@ const rejectSymbol = symbolPrefix + "reject"
 // ("protochain") run at most MaxBackwardJumps times per packet, then the
 // verdict is 0. Ancillary loads (offsets SKF_AD_OFF + n: packet type,
 // VLAN tag, ifindex...) read the kernel's metadata where the target has it
-// and are an error where it does not (XDP has only the ifindex); other
-// absolute offsets of 0x80000000 and more are past any packet.
+// and are an error where it does not (XDP has only the ifindex); at tcx
+// egress the packet type is PACKET_OUTGOING, as AF_PACKET reports it.
+// Other absolute offsets of 0x80000000 and more are past any packet.
 func Lower(p filter.Program, t Target) (asm.Instructions, error) {
 	if t < TargetSocketFilter || t > TargetTCX {
 		return nil, fmt.Errorf("bpf: unknown target %d", int(t))
@@ -125,7 +126,10 @@ func Lower(p filter.Program, t Target) (asm.Instructions, error) {
 	if err != nil {
 		return nil, err
 	}
-	return out, checkJumpRange(out)
+	if err := checkJumpRange(out); err != nil {
+		return nil, err
+	}
+	return withoutUnusedSymbols(out), nil
 }
 
 // lowerer holds the state of one translation.

@@ -57,6 +57,10 @@ func (l *lowerer) loadAncillary(dst asm.Register, n uint32, name string) error {
 		}
 		return l.errorf("ancillary load of %q (kernel socket metadata: the packet type, VLAN tag... that inbound, outbound and live vlan tests read) is not available at XDP", name)
 	}
+	if n == 4 && l.target == TargetTCX {
+		l.packetTypeAtTCX(dst)
+		return nil
+	}
 	field := skbAncillary[n]
 	l.emit(asm.LoadMem(dst, regCtx, field.offset, asm.Word))
 	if field.network16 {
@@ -64,3 +68,31 @@ func (l *lowerer) loadAncillary(dst asm.Register, n uint32, name string) error {
 	}
 	return nil
 }
+
+// __sk_buff fields telling tcx's hooks apart.
+const (
+	skbInputIfindex  = 36 // skb->skb_iif
+	skbDeviceIfindex = 40 // skb->dev->ifindex
+)
+
+// packetTypeAtTCX is SKF_AD_PKTTYPE as AF_PACKET sees it. At egress the
+// socket buffer still has the type it was made with (PACKET_HOST for a
+// local one): AF_PACKET's copy says PACKET_OUTGOING. A buffer is at egress
+// when it did not arrive on the device it is on: ingress sets skb_iif to
+// the receiving device just before tcx runs, a local buffer has 0, a
+// forwarded one its input device (one sent back out of the device it came
+// in on passes for ingress).
+func (l *lowerer) packetTypeAtTCX(dst asm.Register) {
+	ingress := l.localSymbol("ingress")
+	l.emit(
+		asm.LoadMem(dst, regCtx, 4, asm.Word),
+		asm.LoadMem(asm.R1, regCtx, skbInputIfindex, asm.Word),
+		asm.LoadMem(asm.R2, regCtx, skbDeviceIfindex, asm.Word),
+		asm.JEq.Reg(asm.R1, asm.R2, ingress),
+		asm.Mov.Imm32(dst, linuxPacketOutgoing),
+	)
+	l.label(ingress)
+}
+
+// linuxPacketOutgoing is Linux's PACKET_OUTGOING.
+const linuxPacketOutgoing = 4

@@ -21,33 +21,6 @@ import (
 // must accept it) and run on the capture's packets; every verdict must
 // equal filter.Run's.
 
-// job is one program to check on packets.
-type job struct {
-	expr    string
-	mode    string
-	where   string   // the packets' capture(s)
-	packets [][]byte // what the program runs on
-	origins []origin // where packets[i] comes from, when they come from several captures
-	prog    filter.Program
-	pairs   []string // the capture of each (capture, expression) pair the job stands for
-}
-
-func (j job) name() string { return fmt.Sprintf("%q on %s (%s)", j.expr, j.where, j.mode) }
-
-// origin is a packet's capture and number in it.
-type origin struct {
-	capture string
-	number  int
-}
-
-// packetName names packet i of the job.
-func (j job) packetName(i int) string {
-	if j.origins != nil {
-		return fmt.Sprintf("%s packet %d", j.origins[i].capture, j.origins[i].number)
-	}
-	return fmt.Sprintf("%s packet %d", j.where, i+1)
-}
-
 // tally counts what the checks did.
 type tally struct {
 	programs      int             // classic programs checked
@@ -61,6 +34,7 @@ type tally struct {
 	largest       int             // instructions of the largest program verified
 	largestExpr   string          // its expression
 	loadTime      time.Duration   // summed over workers
+	loopLoadTime  time.Duration   // the part of it for programs with backward jumps
 	slowest       time.Duration   // the longest load
 	slowestName   string          // its program
 	lowerFailures int
@@ -75,6 +49,7 @@ func (a *tally) add(b tally) {
 	a.skipped += b.skipped
 	a.beyondBound += b.beyondBound
 	a.loadTime += b.loadTime
+	a.loopLoadTime += b.loopLoadTime
 	a.lowerFailures += b.lowerFailures
 	if b.slowest > a.slowest {
 		a.slowest, a.slowestName = b.slowest, b.slowestName
@@ -85,10 +60,10 @@ func (a *tally) add(b tally) {
 }
 
 func (a tally) String() string {
-	return fmt.Sprintf("%d classic programs; %d eBPF programs verified (largest %d instructions, %q; %v loading in all); "+
+	return fmt.Sprintf("%d classic programs; %d eBPF programs verified (largest %d instructions, %q; %v loading in all, %v of it for programs with loops); "+
 		"%d refused at XDP for reading socket metadata; %d read metadata (verdicts skipped); "+
 		"%d verdicts compared, %d of them 0 for taking more than %d backward jumps where filter.Run's is not; %d packet runs skipped (XDP and tc test runs take %d to %d bytes, tc's no IP frame cut inside its header); slowest load %v: %s",
-		a.programs, a.loaded, a.largest, a.largestExpr, a.loadTime.Round(time.Millisecond),
+		a.programs, a.loaded, a.largest, a.largestExpr, a.loadTime.Round(time.Millisecond), a.loopLoadTime.Round(time.Millisecond),
 		a.xdpRefusals, a.metadataOnly, a.verdicts, a.beyondBound, MaxBackwardJumps, a.skipped, minTestRun, maxTestRun, a.slowest.Round(time.Millisecond), a.slowestName)
 }
 
@@ -115,15 +90,15 @@ var checkAll = flag.Bool("kernel.all", false, "check every compiled program in t
 
 // sampleJobs keeps the test fast: loading dominates (protochain's bounded
 // loop takes the verifier a few hundred milliseconds), so every optimized
-// program is checked and a quarter of the others, by their order (an
-// eighth and a half with -short), unless -kernel.all.
+// program is checked, a quarter of the others and an eighth of those with
+// loops, by their order (half as many with -short), unless -kernel.all.
 func sampleJobs(jobs []job) ([]job, string) {
 	if *checkAll {
 		return jobs, "all"
 	}
-	optimized, others := 1, 4
+	optimized, others, loopEvery := 1, 4, 8
 	if testing.Short() {
-		optimized, others = 2, 8
+		optimized, others, loopEvery = 2, 8, 16
 	}
 	var out []job
 	n := map[string]int{}
@@ -132,37 +107,17 @@ func sampleJobs(jobs []job) ([]job, string) {
 		if j.mode == "optimized" {
 			every = optimized
 		}
-		if n[j.mode]%every == 0 {
+		group := j.mode
+		if hasBackwardJump(j.prog) {
+			// libpcap does not optimize protochain: one program per mode.
+			group, every = "loops", loopEvery
+		}
+		if n[group]%every == 0 {
 			out = append(out, j)
 		}
-		n[j.mode]++
+		n[group]++
 	}
-	return out, fmt.Sprintf("%d (every optimized program and one in %d of the others)", len(out), others)
-}
-
-// compileJobs compiles every expression for every capture in every mode,
-// keeping each distinct program once per capture.
-func compileJobs(captures []*capture, exprs []string, modes []compileMode) []job {
-	var out []job
-	for _, c := range captures {
-		seen := map[string]bool{}
-		for _, e := range exprs {
-			for _, m := range modes {
-				cfg := filter.Config{LinkType: c.linkType, Optimize: m.optimize, Snaplen: m.snaplen, Savefile: !m.live, SavefileBigEndian: c.bigEndian}
-				prog, err := filter.Compile(e, cfg)
-				if err != nil {
-					continue
-				}
-				key := fmt.Sprint(prog)
-				if seen[key] {
-					continue
-				}
-				seen[key] = true
-				out = append(out, job{expr: e, mode: m.name, where: c.name, packets: c.packets, prog: prog, pairs: []string{c.name}})
-			}
-		}
-	}
-	return out
+	return out, fmt.Sprintf("%d (every optimized program, one in %d of the others, one in %d of those with loops)", len(out), others, loopEvery)
 }
 
 // checkJobs runs the jobs on one worker per CPU; diffs[i] is job i's first
@@ -223,6 +178,9 @@ func checkJob(runners map[Target]*kernelRunner, j job, stride int) (tally, strin
 		prog, err := loadFragment(tg, frag)
 		took := time.Since(start)
 		got.loadTime += took
+		if hasBackwardJump(j.prog) {
+			got.loopLoadTime += took
+		}
 		if took > got.slowest {
 			got.slowest, got.slowestName = took, fmt.Sprintf("%s at %v", j.name(), tg)
 		}
@@ -299,4 +257,14 @@ func reportDiffs(t testing.TB, jobs []job, diffs []string) {
 	if n > shown {
 		t.Errorf("... %d differences in all, the first %d shown", n, shown)
 	}
+}
+
+// hasBackwardJump reports whether p loops ("protochain").
+func hasBackwardJump(p filter.Program) bool {
+	for _, ins := range p {
+		if ins.Op == filter.ClassJmp|filter.JmpJa && int32(ins.K) < 0 {
+			return true
+		}
+	}
+	return false
 }

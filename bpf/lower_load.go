@@ -8,14 +8,17 @@ import (
 
 // Context field offsets (stable UAPI layouts).
 const (
-	skbLen      = 0  // __sk_buff.len
-	skbData     = 76 // __sk_buff.data
-	skbDataEnd  = 80 // __sk_buff.data_end
-	xdpData     = 0  // xdp_md.data
-	xdpDataEnd  = 4  // xdp_md.data_end
-	xdpIfindex  = 12 // xdp_md.ingress_ifindex
-	maxDirectOf = 0xffff
+	skbLen     = 0  // __sk_buff.len
+	skbData    = 76 // __sk_buff.data
+	skbDataEnd = 80 // __sk_buff.data_end
+	xdpData    = 0  // xdp_md.data
+	xdpDataEnd = 4  // xdp_md.data_end
+	xdpIfindex = 12 // xdp_md.ingress_ifindex
 )
+
+// maxPacketOffset is the verifier's MAX_PACKET_OFF: a direct packet access
+// must end within it, variable part included.
+const maxPacketOffset = 0xffff
 
 // maxHelperOffset is the largest offset bpf_skb_load_bytes reads at
 // (INT_MAX); larger ones are past any packet.
@@ -91,7 +94,7 @@ func (l *lowerer) loadPacket(dst asm.Register, size int, knownOffset int64) {
 		l.loadWithHelper(dst, size, knownOffset)
 		return
 	}
-	limit := int64(maxDirectOf - size)
+	limit := int64(maxPacketOffset - size)
 	variable := knownOffset == indexed
 	if l.target == TargetXDP {
 		switch {

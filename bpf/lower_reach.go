@@ -88,3 +88,20 @@ func checkJumpRange(insns asm.Instructions) error {
 	}
 	return nil
 }
+
+// withoutUnusedSymbols clears the symbols no jump names, so that a dump
+// shows only the labels that matter.
+func withoutUnusedSymbols(insns asm.Instructions) asm.Instructions {
+	used := map[string]bool{}
+	for _, ins := range insns {
+		if ref := ins.Reference(); ref != "" {
+			used[ref] = true
+		}
+	}
+	for i, ins := range insns {
+		if sym := ins.Symbol(); sym != "" && !used[sym] {
+			insns[i] = ins.WithSymbol("")
+		}
+	}
+	return insns
+}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf/asm"
+
 	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/pcap"
 )
@@ -107,11 +109,11 @@ func TestLowerShapes(t *testing.T) {
 		{
 			name: "tcx falls back to the helper", prog: filter.Program{stmt(ldAbsW, 26), stmt(retA, 0)}, target: TargetTCX,
 			want: []string{"r1 = *(u32 *)(r6 +76)", "r2 = *(u32 *)(r6 +80)", "if r3 > r2 goto weir_filter_0_helper", "goto weir_filter_0_loaded",
-				"weir_filter_0_helper:", "w2 = 0x1a", "call FnSkbLoadBytes", "if r0 != 0 goto " + rejectSymbol, "r7 = *(u32 *)(r10 -72)", "weir_filter_0_loaded:"},
+				"weir_filter_0_helper:", "w2 = 0x1a", "call bpf_skb_load_bytes", "if r0 != 0 goto " + rejectSymbol, "r7 = *(u32 *)(r10 -72)", "weir_filter_0_loaded:"},
 		},
 		{
 			name: "socket filter reads through the helper", prog: filter.Program{stmt(ldIndB, 14), stmt(retA, 0)}, target: TargetSocketFilter,
-			want:   []string{"w4 = 0xe", "r4 += r8", "if r4 > 2147483647 goto " + rejectSymbol, "r2 = r4", "r1 = r6", "r3 = r10", "r3 += -72", "r4 = 1", "call FnSkbLoadBytes"},
+			want:   []string{"w4 = 0xe", "r4 += r8", "if r4 > 2147483647 goto " + rejectSymbol, "r2 = r4", "r1 = r6", "r3 = r10", "r3 += -72", "r4 = 1", "call bpf_skb_load_bytes"},
 			absent: []string{"(r6 +76)"},
 		},
 		{
@@ -120,7 +122,7 @@ func TestLowerShapes(t *testing.T) {
 		},
 		{
 			name: "len at XDP", prog: filter.Program{stmt(ldLen, 0), stmt(retA, 0)}, target: TargetXDP,
-			want: []string{"r1 = r6", "call FnXdpGetBuffLen", "w7 = w0"},
+			want: []string{"r1 = r6", "call bpf_xdp_get_buff_len", "w7 = w0"},
 		},
 		{
 			name: "len from __sk_buff", prog: filter.Program{stmt(ldLen, 0), stmt(retA, 0)}, target: TargetTCX,
@@ -331,6 +333,14 @@ func TestFormat(t *testing.T) {
 	if numbered != len(frag) {
 		t.Errorf("%d numbered lines for %d instructions", numbered, len(frag))
 	}
+	for fn, want := range map[asm.BuiltinFunc]string{
+		asm.FnSkbLoadBytes: "bpf_skb_load_bytes", asm.FnXdpGetBuffLen: "bpf_xdp_get_buff_len",
+		asm.FnGetSmpProcessorId: "bpf_get_smp_processor_id", asm.FnGetPrandomU32: "bpf_get_prandom_u32",
+	} {
+		if got := helperName(fn); got != want {
+			t.Errorf("helperName(%v) = %q, want %q", fn, got, want)
+		}
+	}
 }
 
 // TestLowerRefusesFarJumps: eBPF jump offsets are 16 bits; a classic
@@ -354,4 +364,41 @@ func TestLowerRefusesFarJumps(t *testing.T) {
 	if _, err := Lower(append(p[:252:252], stmt(retA, 0)), TargetTCX); err != nil {
 		t.Errorf("a short prefix: %v", err)
 	}
+}
+
+// TestInterpretedVerdictsEqualRun is the kernel test without the kernel:
+// every expression of the table, compiled for each capture's link type in
+// every mode, lowered for every target and interpreted (interpret) on
+// every packet, gives boundedRun's verdicts (filter.Run's below the loop
+// bound). Programs reading socket metadata are left out.
+func TestInterpretedVerdictsEqualRun(t *testing.T) {
+	captures := readCaptures(t, captureDir)
+	exprs := append(readExpressions(t, expressionFile), extraExpressions...)
+	stride := 5 // a fifth of the packets keeps it at a few seconds
+	if testing.Short() {
+		stride = 20
+	}
+	verdicts := 0
+	for _, j := range compileJobs(captures, exprs, compileModes) {
+		if readsAncillary(j.prog) {
+			continue
+		}
+		for _, tg := range targets {
+			frag, err := Lower(j.prog, tg)
+			if err != nil {
+				t.Fatalf("%s at %v: %v", j.name(), tg, err)
+			}
+			for i := 0; i < len(j.packets); i += stride {
+				data := j.packets[i]
+				want, _ := boundedRun(j.prog, data)
+				got, err := interpret(frag, tg, data)
+				if err != nil || got != want {
+					t.Fatalf("%s at %v, packet %d: interpreted %d (%v), want %d\n%s\n%s", j.name(), tg, i+1, got, err, want,
+						filter.Dump(j.prog, filter.DumpAssembly), Format(frag))
+				}
+				verdicts++
+			}
+		}
+	}
+	t.Logf("%d verdicts compared (every %d packet(s))", verdicts, stride)
 }

@@ -113,7 +113,10 @@ func sockFilter(p filter.Program) []unix.SockFilter {
 // the tc test run gives the socket buffer the loopback device and runs
 // eth_type_trans, so the packet type follows the destination MAC and the
 // protocol the EtherType (host order, as SKF_AD_PROTOCOL); the XDP test
-// run's frame arrives on the loopback device.
+// run's frame arrives on the loopback device. The tc test run's buffer is
+// at ingress when its context gives the loopback device as input device
+// (skb_iif), at egress otherwise: the packet type is then
+// PACKET_OUTGOING, as AF_PACKET sees it.
 func TestTestRunMetadata(t *testing.T) {
 	requireBPF(t)
 	lo, err := net.InterfaceByName("lo")
@@ -137,22 +140,27 @@ func TestTestRunMetadata(t *testing.T) {
 		ifindex    = 0xfffff000 + 8
 		vlanp      = 0xfffff000 + 48
 	)
+	type direction bool
+	const ingress, egress direction = true, false
 	for _, tt := range []struct {
 		target Target
+		at     direction
 		load   uint32
 		frame  []byte
 		want   uint32
 	}{
 		// The loopback device's broadcast address is all zeros: to it,
 		// ff:ff:ff:ff:ff:ff is one more multicast address.
-		{TargetTCX, packetType, frame(broadcast, 0x0800), unix.PACKET_MULTICAST},
-		{TargetTCX, packetType, frame(multicast, 0x0800), unix.PACKET_MULTICAST},
-		{TargetTCX, packetType, frame(unicast, 0x0800), unix.PACKET_OTHERHOST},
-		{TargetTCX, protocol, frame(unicast, 0x0800), 0x0800},
-		{TargetTCX, protocol, frame(unicast, 0x88cc), 0x88cc},
-		{TargetTCX, ifindex, frame(unicast, 0x0800), uint32(lo.Index)},
-		{TargetTCX, vlanp, frame(unicast, 0x0800), 0},
-		{TargetXDP, ifindex, frame(unicast, 0x0800), uint32(lo.Index)},
+		{TargetTCX, ingress, packetType, frame(broadcast, 0x0800), unix.PACKET_MULTICAST},
+		{TargetTCX, ingress, packetType, frame(multicast, 0x0800), unix.PACKET_MULTICAST},
+		{TargetTCX, ingress, packetType, frame(unicast, 0x0800), unix.PACKET_OTHERHOST},
+		{TargetTCX, egress, packetType, frame(unicast, 0x0800), unix.PACKET_OUTGOING},
+		{TargetTCX, egress, packetType, frame(broadcast, 0x0800), unix.PACKET_OUTGOING},
+		{TargetTCX, ingress, protocol, frame(unicast, 0x0800), 0x0800},
+		{TargetTCX, ingress, protocol, frame(unicast, 0x88cc), 0x88cc},
+		{TargetTCX, ingress, ifindex, frame(unicast, 0x0800), uint32(lo.Index)},
+		{TargetTCX, egress, vlanp, frame(unicast, 0x0800), 0},
+		{TargetXDP, ingress, ifindex, frame(unicast, 0x0800), uint32(lo.Index)},
 	} {
 		// ld [metadata]; add #1 (a verdict of 0 would hide a wrong 0); ret a
 		prog := filter.Program{stmt(ldAbsW, tt.load), stmt(filter.ClassAlu|filter.AluAdd, 1), stmt(retA, 0)}
@@ -168,12 +176,16 @@ func TestTestRunMetadata(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if tt.target == TargetTCX && tt.at == ingress {
+			r.context = make([]byte, 44) // __sk_buff up to ifindex
+			binary.NativeEndian.PutUint32(r.context[skbInputIfindex:], uint32(lo.Index))
+		}
 		ok, what, err := r.matches(loaded, tt.frame, tt.want+1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !ok {
-			t.Errorf("%v, %s: the kernel %s, want %d + 1", tt.target, filter.Image(prog[0], 0), what, tt.want)
+			t.Errorf("%v (ingress %v), %s: the kernel %s, want %d + 1", tt.target, tt.at, filter.Image(prog[0], 0), what, tt.want)
 		}
 		loaded.Close()
 		r.Close()

@@ -182,3 +182,55 @@ func ipv6Chain(n int) []byte {
 	tcpHeader[12], tcpHeader[13] = 5<<4, 0x02
 	return append(frame, tcpHeader...)
 }
+
+// job is one program to check on packets.
+type job struct {
+	expr    string
+	mode    string
+	where   string   // the packets' capture(s)
+	packets [][]byte // what the program runs on
+	origins []origin // where packets[i] comes from, when they come from several captures
+	prog    filter.Program
+	pairs   []string // the capture of each (capture, expression) pair the job stands for
+}
+
+func (j job) name() string { return fmt.Sprintf("%q on %s (%s)", j.expr, j.where, j.mode) }
+
+// origin is a packet's capture and number in it.
+type origin struct {
+	capture string
+	number  int
+}
+
+// packetName names packet i of the job.
+func (j job) packetName(i int) string {
+	if j.origins != nil {
+		return fmt.Sprintf("%s packet %d", j.origins[i].capture, j.origins[i].number)
+	}
+	return fmt.Sprintf("%s packet %d", j.where, i+1)
+}
+
+// compileJobs compiles every expression for every capture in every mode,
+// keeping each distinct program once per capture.
+func compileJobs(captures []*capture, exprs []string, modes []compileMode) []job {
+	var out []job
+	for _, c := range captures {
+		seen := map[string]bool{}
+		for _, e := range exprs {
+			for _, m := range modes {
+				cfg := filter.Config{LinkType: c.linkType, Optimize: m.optimize, Snaplen: m.snaplen, Savefile: !m.live, SavefileBigEndian: c.bigEndian}
+				prog, err := filter.Compile(e, cfg)
+				if err != nil {
+					continue
+				}
+				key := fmt.Sprint(prog)
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				out = append(out, job{expr: e, mode: m.name, where: c.name, packets: c.packets, prog: prog, pairs: []string{c.name}})
+			}
+		}
+	}
+	return out
+}
