@@ -132,8 +132,8 @@ func TestBackendDumps(t *testing.T) {
 		contains  []string
 		notInside []string
 	}{
-		{[]string{"-d", "--xdp", "udp"}, []string{"filter_done:", "call FnXdpLoadBytes", "call FnRingbufReserve", "r0 = 2\n"}, []string{"; tcx"}},
-		{[]string{"-d", "--tc", "udp"}, []string{"; tcx ingress\n", "; tcx egress\n", "call FnSkbLoadBytes", "r0 = -1\n"}, []string{"FnXdp"}},
+		{[]string{"-d", "--xdp", "udp"}, []string{"filter_done:", "call bpf_xdp_load_bytes", "call bpf_ringbuf_reserve", "r0 = 2\n"}, []string{"; tcx"}},
+		{[]string{"-d", "--tc", "udp"}, []string{"; tcx ingress\n", "; tcx egress\n", "call bpf_skb_load_bytes", "r0 = -1\n"}, []string{"bpf_xdp"}},
 		{[]string{"-d", "--tc", "-Q", "out", "udp"}, []string{"*(u8 *)(r7 +24) = 4"}, []string{"; tcx"}},
 		{[]string{"-d", "--ebpf", "udp"}, []string{"filter_done:", "exit"}, []string{"Ringbuf"}},
 		{[]string{"-d", "--xdp", "-i", "eth0", "vlan"}, []string{"filter_done:"}, nil},
