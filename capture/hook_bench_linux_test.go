@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/ringbuf"
 
 	"github.com/weircap/weir/bpf"
 	"github.com/weircap/weir/internal/testutil"
@@ -24,11 +23,13 @@ func BenchmarkHookReadPacket(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rd, err := ringbuf.NewReader(objs.Ring)
-	if err != nil {
+	s := &HookSource{name: "bench", snaplen: maxSnaplen, objs: objs, promisc: -1, buf: make([]byte, maxSnaplen+vlanTagLen)}
+	if err := s.mapRing(int(objs.Ring.MaxEntries())); err != nil {
 		b.Fatal(err)
 	}
-	s := &HookSource{name: "bench", snaplen: maxSnaplen, objs: objs, reader: rd, promisc: -1, buf: make([]byte, maxSnaplen+vlanTagLen)}
+	if s.waiter, err = newWaiter([]int{objs.Ring.FD()}); err != nil {
+		b.Fatal(err)
+	}
 	defer s.Close()
 	frame := mixedFrames()[0]
 	const batch = 20000

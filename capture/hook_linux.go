@@ -1,17 +1,16 @@
 package capture
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 
 	"github.com/weircap/weir/bpf"
@@ -29,7 +28,9 @@ type HookSource struct {
 	offset  clockOffset
 
 	objs    *bpf.CaptureObjects
-	reader  *ringbuf.Reader
+	ring    *bpfRing
+	mapping [][]byte // the ring's two mappings
+	waiter  *waiter
 	links   []link.Link
 	promisc int // packet socket holding promiscuous mode; -1 for none
 	// poll is how often the reader looks at the ring when the programs
@@ -37,16 +38,15 @@ type HookSource struct {
 	poll time.Duration
 
 	// ReadPacket's state, reused so that reading allocates nothing.
-	rec     ringbuf.Record
 	decoded bpf.Record
 	buf     []byte
+	readMu  sync.Mutex // held while reading; Close takes it to unmap
+	drained bool       // after Stop, the ring was read once more
 
 	stopped atomic.Bool
-	ended   bool // the reader returned the last record
-
-	mu     sync.Mutex // guards links, closing and stats
-	closed bool
-	stats  Stats
+	closed  atomic.Bool
+	mu      sync.Mutex // guards links, closing and stats
+	stats   Stats
 }
 
 // OpenHook starts an eBPF capture as cfg says: it loads the capture
@@ -103,13 +103,13 @@ func (s *HookSource) open(target captureTarget, cfg HookConfig, specs []bpf.Capt
 	if s.objs, err = bpf.LoadCapture(specs, ringBytes); err != nil {
 		return bpfError(target.name, "loading the capture program", err)
 	}
-	if s.reader, err = ringbuf.NewReader(s.objs.Ring); err != nil {
+	if err := s.mapRing(int(ringBytes)); err != nil {
 		return fmt.Errorf("capture: %s: ring buffer: %w", target.name, err)
 	}
-	s.buf = make([]byte, int(s.snaplen)+vlanTagLen)
-	if s.poll > 0 {
-		s.reader.SetDeadline(time.Now().Add(s.poll))
+	if s.waiter, err = newWaiter([]int{s.objs.Ring.FD()}); err != nil {
+		return err
 	}
+	s.buf = make([]byte, int(s.snaplen)+vlanTagLen)
 	if s.offset, err = measureClockOffset(); err != nil {
 		return err
 	}
@@ -125,6 +125,26 @@ func (s *HookSource) open(target captureTarget, cfg HookConfig, specs []bpf.Capt
 		}
 		s.links = append(s.links, l)
 	}
+	return nil
+}
+
+// mapRing maps the ring buffer's position pages and data, as the kernel
+// lays them out: the consumer page writable, then the producer page and
+// the data twice, read-only.
+func (s *HookSource) mapRing(size int) error {
+	page := os.Getpagesize()
+	fd := s.objs.Ring.FD()
+	cons, err := unix.Mmap(fd, 0, page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("mmap: %w", err)
+	}
+	s.mapping = append(s.mapping, cons)
+	prod, err := unix.Mmap(fd, int64(page), page+2*size, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("mmap: %w", err)
+	}
+	s.mapping = append(s.mapping, prod)
+	s.ring = newBPFRing((*uint64)(unsafe.Pointer(&cons[0])), (*uint64)(unsafe.Pointer(&prod[0])), prod[page:])
 	return nil
 }
 
@@ -206,26 +226,39 @@ func (s *HookSource) ReadPacket() (data []byte, ci pcap.CaptureInfo, err error) 
 
 // ReadPacketInfo is ReadPacket filling *ci in place.
 func (s *HookSource) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error) {
-	if s.ended {
-		return nil, io.EOF
-	}
-	err := s.reader.ReadInto(&s.rec)
-	for s.poll > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
-		// Every record the ring held was read: wait for the next batch.
-		s.reader.SetDeadline(time.Now().Add(s.poll))
-		err = s.reader.ReadInto(&s.rec)
-	}
-	if err != nil {
-		if errors.Is(err, ringbuf.ErrFlushed) || errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
-			s.ended = true
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	for {
+		if s.closed.Load() {
 			return nil, io.EOF
 		}
-		return nil, fmt.Errorf("capture: %s: ring buffer: %w", s.name, err)
+		rec, err := s.ring.next()
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil {
+			if err := bpf.DecodeRecord(rec, &s.decoded); err != nil {
+				return nil, fmt.Errorf("capture: %s: %w", s.name, err)
+			}
+			return recordPacket(&s.decoded, s.offset, s.micro, s.buf, ci), nil
+		}
+		if s.stopped.Load() {
+			if s.drained {
+				return nil, io.EOF
+			}
+			// Once more, for records the programs wrote as they went.
+			s.drained = true
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		timeout := time.Duration(-1)
+		if s.poll > 0 {
+			timeout = s.poll
+		}
+		if _, err := s.waiter.wait(timeout); err != nil {
+			return nil, err
+		}
 	}
-	if err := bpf.DecodeRecord(s.rec.RawSample, &s.decoded); err != nil {
-		return nil, fmt.Errorf("capture: %s: %w", s.name, err)
-	}
-	return recordPacket(&s.decoded, s.offset, s.micro, s.buf, ci), nil
 }
 
 // Stop detaches the programs, so no new packet is captured; ReadPacket
@@ -234,12 +267,13 @@ func (s *HookSource) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error) {
 func (s *HookSource) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.stopped.Swap(true) {
+	if s.closed.Load() || s.stopped.Load() {
 		return
 	}
 	s.collectStats()
 	s.closeLinks()
-	_ = s.reader.Flush()
+	s.stopped.Store(true)
+	s.waiter.wake()
 }
 
 // Stats returns the programs' counters: packets that matched (those
@@ -247,7 +281,7 @@ func (s *HookSource) Stop() {
 func (s *HookSource) Stats() (Stats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Load() {
 		return s.stats, nil
 	}
 	return s.stats, s.collectStats()
@@ -267,24 +301,34 @@ func (s *HookSource) collectStats() error {
 // returns io.EOF. Stats still answers with the final counts.
 func (s *HookSource) Close() error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return nil
 	}
 	_ = s.collectStats()
-	s.closed = true
+	s.closed.Store(true)
+	if s.waiter != nil {
+		s.waiter.wake()
+	}
 	s.mu.Unlock()
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
 	return s.release()
 }
 
 // release frees whatever open made.
 func (s *HookSource) release() error {
 	first := s.closeLinks()
-	if s.reader != nil {
-		if err := s.reader.Close(); err != nil && first == nil {
+	if s.waiter != nil {
+		s.waiter.close()
+		s.waiter = nil
+	}
+	for _, m := range s.mapping {
+		if err := unix.Munmap(m); err != nil && first == nil {
 			first = err
 		}
 	}
+	s.mapping, s.ring = nil, nil
 	if s.objs != nil {
 		if err := s.objs.Close(); err != nil && first == nil {
 			first = err
