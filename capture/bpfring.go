@@ -67,7 +67,7 @@ func (r *bpfRing) next() ([]byte, error) {
 		}
 		n := uint64(hdr &^ (ringBusyBit | ringDiscardBit))
 		total := (n + ringHeaderLen + 7) &^ 7
-		if total > r.prod-r.cons {
+		if total > r.prod-r.cons || total > r.mask+1 {
 			return nil, fmt.Errorf("capture: ring buffer record of %d bytes at %d, past the producer at %d", n, r.cons, r.prod)
 		}
 		start := r.cons

@@ -123,3 +123,30 @@ func TestBPFRingRefusesARecordPastTheProducer(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+func FuzzBPFRing(f *testing.F) {
+	ring := newFakeBPFRing(256)
+	ring.put(payload(30, 1), 0)
+	ring.put(payload(7, 2), ringDiscardBit)
+	f.Add(ring.data[:256], uint64(ring.producer), uint64(0))
+	f.Add(make([]byte, 256), uint64(300), uint64(10))
+	f.Fuzz(func(t *testing.T, data []byte, producer, consumer uint64) {
+		if len(data) < 256 {
+			return
+		}
+		fr := newFakeBPFRing(256)
+		copy(fr.data, data[:256])
+		copy(fr.data[256:], data[:256])
+		fr.producer, fr.consumer = producer, consumer
+		r := fr.reader()
+		for range 100 {
+			rec, err := r.next()
+			if err != nil || rec == nil {
+				return
+			}
+			if len(rec) > 256 {
+				t.Fatalf("record of %d bytes from a 256-byte ring", len(rec))
+			}
+		}
+	})
+}
