@@ -15,7 +15,7 @@ GOLDEN_PKGS ?= ./filter ./pcap
 TOOLS := tcpdump tshark capinfos
 TOOL_PACKAGES := tcpdump tshark
 
-.PHONY: bench-compile bench-files build test tools lint fuzz fuzz-short bench bench-live demo golden captures clean conformance
+.PHONY: bench-compile bench-files bench-xdp build test tools lint fuzz fuzz-short bench bench-live demo golden captures clean conformance
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/weir ./cmd/weir
@@ -77,7 +77,7 @@ bench: build
 	@if [ -f ../shared/corpus/expressions.tsv ]; then $(GO) run ./internal/cmd/optbench -corpus ../shared/corpus/expressions.tsv; \
 	else echo "../shared/corpus/expressions.tsv not found: optimizer comparison with libpcap skipped"; fi
 	scripts/bench-offline.sh bin/weir
-	@$(MAKE) --no-print-directory bench-files bench-live
+	@$(MAKE) --no-print-directory bench-files bench-live bench-xdp
 
 # bench-files times writing files (pcap to pcapng, filtered copies) against
 # tcpdump and editcap.
@@ -94,6 +94,12 @@ bench-compile: build
 bench-live: build
 	@if [ -x ../shared/bench/live.sh ]; then scripts/bench-live.sh bin/weir; \
 	else echo "../shared/bench not found: live benchmark skipped"; fi
+
+# bench-xdp compares the capture backends (AF_PACKET with classic and eBPF
+# filters, XDP, tcx) with tcpdump on one veth pair, at 1% and 50% matching.
+bench-xdp: build
+	@if [ -x ../shared/bench/live.sh ]; then scripts/bench-xdp.sh bin/weir; \
+	else echo "../shared/bench not found: backend benchmark skipped"; fi
 
 golden:
 	$(GO) test $(GOLDEN_PKGS) -update

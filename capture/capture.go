@@ -45,6 +45,10 @@ type Config struct {
 	// every packet. It is attached before any packet is read, with no
 	// unfiltered packet leaking in between.
 	Filter filter.Program
+	// EBPF runs the filter as an eBPF socket filter (SO_ATTACH_BPF,
+	// lowered by bpf.Lower) instead of classic BPF; the kernel's limit of
+	// 4096 classic instructions does not apply then.
+	EBPF bool
 	// Fanout, when above 1, opens that many sockets in one PACKET_FANOUT
 	// group (hash mode), read together and merged by timestamp.
 	Fanout int

@@ -33,7 +33,8 @@ type socketSpec struct {
 	filter   filter.Program // as compiled, before buildPrograms
 	mode     linkMode
 	snaplen  uint32
-	fanoutID int // 0: no fanout group
+	fanoutID int  // 0: no fanout group
+	ebpf     bool // the filter as an eBPF socket filter
 }
 
 // openRing creates one packet socket, in an order that lets no unfiltered
@@ -146,6 +147,12 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 // then says why. Kernel is nil when even that fails.
 func attachPrograms(fd int, spec socketSpec, dir Direction, lo loopbackRule) (progs socketPrograms, refused error) {
 	progs = buildPrograms(spec.filter, spec.mode, spec.snaplen, dir, lo)
+	if spec.ebpf {
+		if err := attachEBPF(fd, progs.Kernel); err != nil {
+			return socketPrograms{}, err
+		}
+		return progs, nil
+	}
 	if len(progs.Kernel) > maxKernelInstructions {
 		refused = fmt.Errorf("%d instructions, more than the kernel's limit of %d", len(progs.Kernel), maxKernelInstructions)
 	} else if refused = attachCapturing(fd, progs.Kernel); refused == nil {

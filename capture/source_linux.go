@@ -69,6 +69,7 @@ func Open(cfg Config) (*Source, error) {
 		filter:  cfg.Filter,
 		mode:    mode,
 		snaplen: snaplen,
+		ebpf:    cfg.EBPF,
 	}
 	n := max(cfg.Fanout, 1)
 	if n > 1 {

@@ -22,6 +22,8 @@ type fakeSystem struct {
 	interfaces   []capture.Interface
 	defaultIface string
 	openErr      error
+	hookErr      error // of OpenHook
+	ebpfErr      error // of Open with an eBPF filter
 	statsErr     error
 	linkType     pcap.LinkType // of every opened capture; Ethernet when 0
 	packets      [][]byte
@@ -32,6 +34,7 @@ type fakeSystem struct {
 
 	mu      sync.Mutex
 	opened  []capture.Config
+	hooks   []capture.HookConfig // OpenHook's, in order
 	sources []*fakeSource
 	events  []string // "open", "close", "drop nobody", in order
 	// drained is closed when every source has handed out its last packet.
@@ -64,6 +67,9 @@ func (f *fakeSystem) Open(cfg capture.Config) (liveSource, error) {
 	if f.openErr != nil {
 		return nil, f.openErr
 	}
+	if cfg.EBPF && f.ebpfErr != nil {
+		return nil, f.ebpfErr
+	}
 	lt := f.linkType
 	if lt == 0 {
 		lt = pcap.LinkTypeEthernet
@@ -81,6 +87,27 @@ func (f *fakeSystem) Open(cfg capture.Config) (liveSource, error) {
 	f.sources = append(f.sources, src)
 	f.mu.Unlock()
 	return src, nil
+}
+
+// OpenHook records the request and opens a fake capture like Open.
+func (f *fakeSystem) OpenHook(cfg capture.HookConfig) (liveSource, error) {
+	f.mu.Lock()
+	f.hooks = append(f.hooks, cfg)
+	f.mu.Unlock()
+	if f.hookErr != nil {
+		f.event("open " + cfg.Hook.String())
+		return nil, f.hookErr
+	}
+	return f.Open(cfg.Config)
+}
+
+// HookFilterConfig is FilterConfig with XDP's view of VLAN tags.
+func (f *fakeSystem) HookFilterConfig(iface string, h capture.Hook) (filter.Config, error) {
+	cfg, err := f.FilterConfig(iface)
+	if h == capture.HookXDP {
+		cfg.KernelVLAN = false
+	}
+	return cfg, err
 }
 
 func (f *fakeSystem) sourceDrained() {

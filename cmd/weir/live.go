@@ -90,35 +90,6 @@ func (c *command) captureConfig(device string) capture.Config {
 	return cfg
 }
 
-// openLive compiles the filter for the interface and opens the capture
-// with it in the kernel. Errors are reported.
-func (c *command) openLive(cfg capture.Config, expr string) (liveSource, bool) {
-	fcfg, ok := c.liveFilterConfig(cfg.Interface)
-	if !ok {
-		return nil, false
-	}
-	if strings.TrimSpace(expr) != "" {
-		prog, ok := c.compile(expr, fcfg)
-		if !ok {
-			return nil, false
-		}
-		cfg.Filter = prog
-	}
-	src, err := c.system.Open(cfg)
-	if err != nil {
-		c.reportOpenError(cfg.Interface, err)
-		return nil, false
-	}
-	// As tcpdump, say so when the kernel refused the filter, which then
-	// runs in user space.
-	if r, ok := src.(interface{ FilterRefused() error }); ok {
-		if err := r.FilterRefused(); err != nil {
-			c.errorf("warning: %s", liveErrorText(err))
-		}
-	}
-	return src, true
-}
-
 // reportOpenError explains why a capture could not start, naming the
 // capability when privilege is missing.
 func (c *command) reportOpenError(device string, err error) {
@@ -127,7 +98,7 @@ func (c *command) reportOpenError(device string, err error) {
 		text = device + ": " + text
 	}
 	c.errorf("%s", text)
-	if errors.Is(err, os.ErrPermission) && !strings.Contains(text, "CAP_NET_RAW") {
+	if errors.Is(err, os.ErrPermission) && !strings.Contains(text, "CAP_NET_RAW") && !strings.Contains(text, "CAP_BPF") {
 		exe, exeErr := os.Executable()
 		if exeErr != nil {
 			exe = "weir"

@@ -119,6 +119,9 @@ func readFilterFile(name string) (string, error) {
 // tcpdump's warning) and prints the program. With -i the program is the
 // one the interface's socket would get.
 func (c *command) dumpWithoutFile(expr string) int {
+	if b := c.dumpBackend(); b != backendClassic {
+		return c.dumpEBPF(b, expr)
+	}
 	var cfg filter.Config
 	switch {
 	case c.opts.iface != "":

@@ -63,7 +63,12 @@ var optionSpecs = []optionSpec{
 	{long: "time-stamp-precision", hasArg: true},
 	{long: "micro"},
 	{long: "nano"},
-	{long: "fanout", hasArg: true}, // weir's own: tcpdump has no fanout
+	{long: "fanout", hasArg: true},  // weir's own: tcpdump has no fanout
+	{long: "backend", hasArg: true}, // weir's own, as the three below
+	{long: "xdp"},
+	{long: "xdp-mode", hasArg: true},
+	{long: "tc"},
+	{long: "ebpf"},
 
 	{short: 'I', long: "monitor-mode", unsupported: "monitor mode is not supported"},
 	{short: 'j', long: "time-stamp-type", hasArg: true, unsupported: "time stamp types are not supported yet"},
@@ -136,11 +141,15 @@ type options struct {
 	listInterfaces bool     // -D
 	noPromiscuous  bool     // -p
 	direction      capture.Direction
-	bufferKiB      int    // -B; 0 for the default ring size
-	packetBuffered bool   // -U: flush the output file after every packet
-	immediate      bool   // --immediate-mode: hand packets over without waiting
-	user           string // -Z: the user to become once the socket and file are open
-	fanout         int    // --fanout; 0 or 1 for one socket
+	bufferKiB      int             // -B; 0 for the default ring size
+	packetBuffered bool            // -U: flush the output file after every packet
+	immediate      bool            // --immediate-mode: hand packets over without waiting
+	user           string          // -Z: the user to become once the socket and file are open
+	fanout         int             // --fanout; 0 or 1 for one socket
+	backend        backend         // --backend, --xdp, --tc, --ebpf
+	backendSet     bool            // one of them given
+	xdpMode        capture.XDPMode // --xdp-mode
+	xdpModeSet     bool
 
 	// precision is the timestamp resolution asked for with
 	// --time-stamp-precision, --micro or --nano.
@@ -186,6 +195,9 @@ func parseOptions(args []string) (*options, error) {
 		return nil, scanErr
 	}
 	if err := opts.checkOutputOptions(); err != nil {
+		return nil, err
+	}
+	if err := opts.checkBackendOptions(); err != nil {
 		return nil, err
 	}
 	return opts, nil
@@ -496,6 +508,9 @@ func (o *options) applyLive(p parsedOption) error {
 		default:
 			return errors.New("unsupported time stamp precision")
 		}
+	case p.spec.long == "backend", p.spec.long == "xdp", p.spec.long == "tc", p.spec.long == "ebpf",
+		p.spec.long == "xdp-mode":
+		return o.applyBackend(p)
 	case p.spec.long == "fanout":
 		n, err := strconv.ParseInt(p.arg, 10, 32)
 		if err != nil || n < 1 || n > maxFanout {
@@ -509,6 +524,8 @@ func (o *options) applyLive(p parsedOption) error {
 }
 
 const usageText = `Usage: weir [-dDhlnOpqU] [ -B size ] [ -c count ] [ --count ] [ -F file ]
+		[ --backend auto|classic|ebpf|xdp|tc ] [ --ebpf ] [ --tc ]
+		[ --xdp ] [ --xdp-mode native|generic ]
 		[ -C file_size ] [ --fanout sockets ] [ --format pcap|pcapng ]
 		[ -G seconds ] [ -i interface ]... [ --immediate-mode ]
 		[ -Q in|out|inout ] [ -r file ] [ -s snaplen ]

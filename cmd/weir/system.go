@@ -22,9 +22,14 @@ type liveSource interface {
 // without privileges.
 type liveSystem interface {
 	Open(cfg capture.Config) (liveSource, error)
+	// OpenHook opens an XDP or tcx capture.
+	OpenHook(cfg capture.HookConfig) (liveSource, error)
 	// FilterConfig is how to compile a filter for the interface's socket:
 	// its link type and live rules.
 	FilterConfig(iface string) (filter.Config, error)
+	// HookFilterConfig is how to compile a filter for an XDP or tcx
+	// program on the interface: what the program sees of the packet.
+	HookFilterConfig(iface string, h capture.Hook) (filter.Config, error)
 	Interfaces() ([]capture.Interface, error)
 	DefaultInterface() (string, error)
 	// DropPrivileges makes the process run as the named user (-Z).
@@ -40,6 +45,18 @@ func (hostSystem) Open(cfg capture.Config) (liveSource, error) {
 		return nil, err
 	}
 	return src, nil
+}
+
+func (hostSystem) OpenHook(cfg capture.HookConfig) (liveSource, error) {
+	src, err := capture.OpenHook(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+func (hostSystem) HookFilterConfig(iface string, h capture.Hook) (filter.Config, error) {
+	return capture.HookFilterConfig(iface, h)
 }
 
 func (hostSystem) FilterConfig(iface string) (filter.Config, error) {

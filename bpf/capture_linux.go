@@ -1,0 +1,146 @@
+package bpf
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/weircap/weir/filter"
+)
+
+// CaptureObjects are a capture's programs and maps, loaded in the kernel.
+type CaptureObjects struct {
+	Programs map[CaptureHook]*ebpf.Program
+	Ring     *ebpf.Map
+	Counters *ebpf.Map
+}
+
+// captureLicense is GPL-compatible, as bpf_ktime_get_ns's siblings and
+// some helpers the filters may use require.
+const captureLicense = "Dual MIT/GPL"
+
+// captureCollectionSpec is the kernel objects of a capture: one program
+// per spec, sharing one ring of ringBytes and one counters map.
+func captureCollectionSpec(specs []CaptureSpec, ringBytes uint32) (*ebpf.CollectionSpec, error) {
+	cs := &ebpf.CollectionSpec{
+		Maps: map[string]*ebpf.MapSpec{
+			RingMap: {Name: RingMap, Type: ebpf.RingBuf, MaxEntries: ringBytes},
+			CountersMap: {Name: CountersMap, Type: ebpf.PerCPUArray, KeySize: 4,
+				ValueSize: 8 * CounterWords, MaxEntries: 1},
+		},
+		Programs: map[string]*ebpf.ProgramSpec{},
+	}
+	for _, spec := range specs {
+		insns, err := CaptureProgram(spec)
+		if err != nil {
+			return nil, err
+		}
+		ps := &ebpf.ProgramSpec{Name: programName(spec.Hook), Instructions: insns, License: captureLicense}
+		switch spec.Hook {
+		case HookXDP:
+			ps.Type, ps.AttachType = ebpf.XDP, ebpf.AttachXDP
+		case HookTCXIngress:
+			ps.Type, ps.AttachType = ebpf.SchedCLS, ebpf.AttachTCXIngress
+		case HookTCXEgress:
+			ps.Type, ps.AttachType = ebpf.SchedCLS, ebpf.AttachTCXEgress
+		}
+		if _, dup := cs.Programs[ps.Name]; dup {
+			return nil, fmt.Errorf("bpf: two capture programs for %s", spec.Hook)
+		}
+		cs.Programs[ps.Name] = ps
+	}
+	return cs, nil
+}
+
+// programName is the kernel's name of a hook's program (at most 15
+// characters), which bpftool and the "already attached" errors show.
+func programName(h CaptureHook) string {
+	switch h {
+	case HookXDP:
+		return "weir_xdp"
+	case HookTCXIngress:
+		return "weir_tcx_in"
+	}
+	return "weir_tcx_out"
+}
+
+// LoadCapture loads the capture programs of specs with their maps. The
+// verifier's log is in the error when it refuses one.
+func LoadCapture(specs []CaptureSpec, ringBytes uint32) (*CaptureObjects, error) {
+	cs, err := captureCollectionSpec(specs, ringBytes)
+	if err != nil {
+		return nil, err
+	}
+	coll, err := ebpf.NewCollection(cs)
+	if err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("bpf: the verifier refused the capture program: %+v", ve)
+		}
+		return nil, fmt.Errorf("bpf: loading the capture program: %w", err)
+	}
+	objs := &CaptureObjects{
+		Programs: map[CaptureHook]*ebpf.Program{},
+		Ring:     coll.Maps[RingMap],
+		Counters: coll.Maps[CountersMap],
+	}
+	for _, spec := range specs {
+		objs.Programs[spec.Hook] = coll.Programs[programName(spec.Hook)]
+	}
+	return objs, nil
+}
+
+// ReadCounters sums the per-CPU counters: records submitted and records
+// lost for want of ring space.
+func (o *CaptureObjects) ReadCounters() (submitted, dropped uint64, err error) {
+	var perCPU [][CounterWords]uint64
+	if err := o.Counters.Lookup(uint32(0), &perCPU); err != nil {
+		return 0, 0, fmt.Errorf("bpf: reading the capture counters: %w", err)
+	}
+	for _, c := range perCPU {
+		submitted += c[CounterSubmitted]
+		dropped += c[CounterDropped]
+	}
+	return submitted, dropped, nil
+}
+
+// Close releases the programs and maps (attached programs stay until
+// their links go).
+func (o *CaptureObjects) Close() error {
+	var first error
+	for _, p := range o.Programs {
+		if err := p.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	for _, m := range []*ebpf.Map{o.Ring, o.Counters} {
+		if m == nil {
+			continue
+		}
+		if err := m.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// LoadSocketFilter loads a classic filter as an eBPF socket filter
+// program, for SO_ATTACH_BPF.
+func LoadSocketFilter(p filter.Program) (*ebpf.Program, error) {
+	insns, err := SocketFilterProgram(p)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name: "weir_filter", Type: ebpf.SocketFilter, Instructions: insns, License: captureLicense,
+	})
+	if err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("bpf: the verifier refused the socket filter: %+v", ve)
+		}
+		return nil, fmt.Errorf("bpf: loading the socket filter: %w", err)
+	}
+	return prog, nil
+}

@@ -1,0 +1,91 @@
+package capture
+
+import (
+	"fmt"
+	"sync/atomic"
+	"unsafe"
+)
+
+// bpfRing reads the records of a BPF ring buffer in place, as the kernel
+// lays it out (kernel/bpf/ringbuf.c): a page holding the consumer
+// position, which user space writes; a page holding the producer
+// position; the data pages, mapped twice in a row so that a record that
+// wraps around is contiguous. Each record starts with 8 bytes: its length
+// (bit 31 set while the producer writes it, bit 30 when it was discarded)
+// and its page offset; records are 8-byte aligned.
+//
+// Unlike cilium/ebpf's reader, which copies each record and stores the
+// consumer position after each, it returns the record in place and
+// stores the position once per batch, or before the caller waits: the
+// producer reads that position on every reservation, and each store moves
+// its cache line from one core to the other.
+type bpfRing struct {
+	consumer *uint64 // in the consumer page
+	producer *uint64 // in the producer page
+	data     []byte  // the data pages, twice
+	mask     uint64  // data size - 1
+
+	cons      uint64 // where the next record starts
+	prod      uint64 // the producer position last read
+	committed uint64 // the consumer position the kernel knows
+	batch     uint64 // bytes read between stores of the position
+}
+
+// Record header bits and size.
+const (
+	ringBusyBit    = 1 << 31
+	ringDiscardBit = 1 << 30
+	ringHeaderLen  = 8
+)
+
+// newBPFRing reads a ring whose data area (twice its size, as mapped)
+// is data; consumer and producer point into the position pages.
+func newBPFRing(consumer, producer *uint64, data []byte) *bpfRing {
+	size := uint64(len(data) / 2)
+	r := &bpfRing{consumer: consumer, producer: producer, data: data, mask: size - 1, batch: max(size/16, 4096)}
+	r.cons = atomic.LoadUint64(consumer)
+	r.committed, r.prod = r.cons, r.cons
+	return r
+}
+
+// next returns the next record, or nil when the ring holds no finished
+// one; then the kernel knows every record read so far is free. A record
+// stays valid until next is called again.
+func (r *bpfRing) next() ([]byte, error) {
+	for {
+		if r.cons == r.prod {
+			if r.prod = atomic.LoadUint64(r.producer); r.cons == r.prod {
+				r.commit(r.cons)
+				return nil, nil
+			}
+		}
+		off := r.cons & r.mask
+		hdr := atomic.LoadUint32((*uint32)(unsafe.Pointer(&r.data[off])))
+		if hdr&ringBusyBit != 0 {
+			r.commit(r.cons) // the producer wakes a reader that caught up
+			return nil, nil
+		}
+		n := uint64(hdr &^ (ringBusyBit | ringDiscardBit))
+		total := (n + ringHeaderLen + 7) &^ 7
+		if total > r.prod-r.cons || total > r.mask+1 {
+			return nil, fmt.Errorf("capture: ring buffer record of %d bytes at %d, past the producer at %d", n, r.cons, r.prod)
+		}
+		start := r.cons
+		r.cons += total
+		if hdr&ringDiscardBit != 0 {
+			continue
+		}
+		if start-r.committed >= r.batch {
+			r.commit(start) // the record returned stays the reader's
+		}
+		return r.data[off+ringHeaderLen : off+ringHeaderLen+n], nil
+	}
+}
+
+// commit tells the kernel the ring is free up to pos.
+func (r *bpfRing) commit(pos uint64) {
+	if pos != r.committed {
+		atomic.StoreUint64(r.consumer, pos)
+		r.committed = pos
+	}
+}

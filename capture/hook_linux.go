@@ -1,0 +1,354 @@
+package capture
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+
+	"github.com/weircap/weir/bpf"
+	"github.com/weircap/weir/pcap"
+)
+
+// HookSource is a live capture by an eBPF program at XDP or tcx: the
+// program copies matching packets into a BPF ring buffer, which
+// ReadPacket reads. The programs are attached through BPF links owned by
+// this process, so they go when it exits, however it ends.
+type HookSource struct {
+	name    string
+	snaplen uint32
+	micro   bool
+	offset  clockOffset
+
+	objs    *bpf.CaptureObjects
+	ring    *bpfRing
+	mapping [][]byte // the ring's two mappings
+	waiter  *waiter
+	links   []link.Link
+	promisc int // packet socket holding promiscuous mode; -1 for none
+	// poll is how often the reader looks at the ring when the programs
+	// do not wake it per packet; 0 when they do.
+	poll time.Duration
+
+	// ReadPacket's state, reused so that reading allocates nothing.
+	decoded bpf.Record
+	buf     []byte
+	readMu  sync.Mutex // held while reading; Close takes it to unmap
+	drained bool       // after Stop, the ring was read once more
+
+	stopped atomic.Bool
+	closed  atomic.Bool
+	mu      sync.Mutex // guards links, closing and stats
+	stats   Stats
+}
+
+// OpenHook starts an eBPF capture as cfg says: it loads the capture
+// programs with the filter, attaches them to the interface and returns
+// the source reading their ring buffer.
+func OpenHook(cfg HookConfig) (*HookSource, error) {
+	target, err := resolveInterface(cfg.Interface)
+	if err != nil {
+		return nil, err
+	}
+	if target.index == 0 {
+		return nil, fmt.Errorf("capture: %s capture needs one interface, not %q", cfg.Hook, cfg.Interface)
+	}
+	if target.linkType != pcap.LinkTypeEthernet {
+		return nil, fmt.Errorf("capture: %s: %s capture needs an Ethernet interface, not %s", target.name, cfg.Hook, target.linkType.Name())
+	}
+	hooks, err := hooksFor(cfg.Hook, cfg.Direction)
+	if err != nil {
+		return nil, err
+	}
+	snaplen := cfg.Snaplen
+	if snaplen == 0 || snaplen > maxSnaplen {
+		snaplen = maxSnaplen
+	}
+	specs, err := captureSpecs(hooks, cfg.Filter, snaplen)
+	if err != nil {
+		return nil, fmt.Errorf("capture: %s: %w", target.name, err)
+	}
+	ringBytes := bpf.RingBytes(cfg.BufferSize, snaplen, os.Getpagesize())
+	s := &HookSource{name: target.name, snaplen: snaplen, micro: !cfg.Nanoseconds, promisc: -1}
+	if s.poll = hookPollInterval(cfg.BlockTimeout); s.poll > 0 {
+		for i := range specs {
+			specs[i].WakeupBytes = ringBytes / wakeupFraction
+		}
+	}
+	if err := s.open(target, cfg, specs, ringBytes); err != nil {
+		s.release()
+		// The probes cost a few program loads: they run only to explain
+		// a failure by the feature the kernel lacks.
+		for _, h := range hooks {
+			if perr := bpf.ProbeCapture(h); perr != nil {
+				return nil, bpfError(target.name, "probing for "+cfg.Hook.String(), perr)
+			}
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// open loads, starts reading and attaches, in that order, so the ring has
+// a reader before the first packet.
+func (s *HookSource) open(target captureTarget, cfg HookConfig, specs []bpf.CaptureSpec, ringBytes uint32) error {
+	var err error
+	if s.objs, err = bpf.LoadCapture(specs, ringBytes); err != nil {
+		return bpfError(target.name, "loading the capture program", err)
+	}
+	if err := s.mapRing(int(ringBytes)); err != nil {
+		return fmt.Errorf("capture: %s: ring buffer: %w", target.name, err)
+	}
+	if s.waiter, err = newWaiter([]int{s.objs.Ring.FD()}); err != nil {
+		return err
+	}
+	s.buf = make([]byte, int(s.snaplen)+vlanTagLen)
+	if s.offset, err = measureClockOffset(); err != nil {
+		return err
+	}
+	if cfg.Promiscuous {
+		if s.promisc, err = holdPromiscuous(target); err != nil {
+			return err
+		}
+	}
+	for _, spec := range specs {
+		l, err := attach(target, spec.Hook, s.objs.Programs[spec.Hook], cfg.XDPMode)
+		if err != nil {
+			return err
+		}
+		s.links = append(s.links, l)
+	}
+	return nil
+}
+
+// mapRing maps the ring buffer's position pages and data, as the kernel
+// lays them out: the consumer page writable, then the producer page and
+// the data twice, read-only.
+func (s *HookSource) mapRing(size int) error {
+	page := os.Getpagesize()
+	fd := s.objs.Ring.FD()
+	cons, err := unix.Mmap(fd, 0, page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("mmap: %w", err)
+	}
+	s.mapping = append(s.mapping, cons)
+	prod, err := unix.Mmap(fd, int64(page), page+2*size, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("mmap: %w", err)
+	}
+	s.mapping = append(s.mapping, prod)
+	s.ring = newBPFRing((*uint64)(unsafe.Pointer(&cons[0])), (*uint64)(unsafe.Pointer(&prod[0])), prod[page:])
+	return nil
+}
+
+// attach links a program to the interface's hook.
+func attach(target captureTarget, hook bpf.CaptureHook, p *ebpf.Program, mode XDPMode) (link.Link, error) {
+	switch hook {
+	case bpf.HookXDP:
+		flags := link.XDPAttachFlags(0)
+		switch mode {
+		case XDPModeNative:
+			flags = link.XDPDriverMode
+		case XDPModeGeneric:
+			flags = link.XDPGenericMode
+		}
+		l, err := link.AttachXDP(link.XDPOptions{Program: p, Interface: target.index, Flags: flags})
+		if err != nil {
+			return nil, xdpAttachError(target, mode, err)
+		}
+		return l, nil
+	default:
+		at := ebpf.AttachTCXIngress
+		if hook == bpf.HookTCXEgress {
+			at = ebpf.AttachTCXEgress
+		}
+		l, err := link.AttachTCX(link.TCXOptions{Interface: target.index, Program: p, Attach: at})
+		if err != nil {
+			return nil, bpfError(target.name, "attaching to "+hook.String(), err)
+		}
+		return l, nil
+	}
+}
+
+// holdPromiscuous puts the interface in promiscuous mode through a packet
+// socket's membership, which the kernel undoes when the socket closes,
+// even if the process is killed. The socket is never bound: it receives
+// nothing.
+func holdPromiscuous(target captureTarget) (int, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, sysError(target.name, "socket", err)
+	}
+	mreq := unix.PacketMreq{Ifindex: int32(target.index), Type: unix.PACKET_MR_PROMISC}
+	if err := unix.SetsockoptPacketMreq(fd, unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mreq); err != nil {
+		unix.Close(fd)
+		return -1, sysError(target.name, "setsockopt PACKET_ADD_MEMBERSHIP", err)
+	}
+	return fd, nil
+}
+
+// measureClockOffset samples CLOCK_MONOTONIC around CLOCK_REALTIME a few
+// times and keeps the tightest reading.
+func measureClockOffset() (clockOffset, error) {
+	var samples [8]clockSample
+	for i := range samples {
+		var a, r, b unix.Timespec
+		if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &a); err != nil {
+			return 0, fmt.Errorf("capture: clock_gettime: %w", err)
+		}
+		_ = unix.ClockGettime(unix.CLOCK_REALTIME, &r)
+		_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &b)
+		samples[i] = clockSample{a.Nano(), r.Nano(), b.Nano()}
+	}
+	return bestOffset(samples[:]), nil
+}
+
+// LinkType is Ethernet: XDP and tcx captures run on Ethernet interfaces.
+func (s *HookSource) LinkType() pcap.LinkType { return pcap.LinkTypeEthernet }
+
+// Snaplen is the most bytes kept of each packet.
+func (s *HookSource) Snaplen() uint32 { return s.snaplen }
+
+// ReadPacket blocks until a packet arrives and returns it; the data is
+// valid until the next call. After Stop it returns the packets already in
+// the ring, then io.EOF.
+func (s *HookSource) ReadPacket() (data []byte, ci pcap.CaptureInfo, err error) {
+	data, err = s.ReadPacketInfo(&ci)
+	return data, ci, err
+}
+
+// ReadPacketInfo is ReadPacket filling *ci in place.
+func (s *HookSource) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	for {
+		if s.closed.Load() {
+			return nil, io.EOF
+		}
+		rec, err := s.ring.next()
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil {
+			if err := bpf.DecodeRecord(rec, &s.decoded); err != nil {
+				return nil, fmt.Errorf("capture: %s: %w", s.name, err)
+			}
+			return recordPacket(&s.decoded, s.offset, s.micro, s.buf, ci), nil
+		}
+		if s.stopped.Load() {
+			if s.drained {
+				return nil, io.EOF
+			}
+			// Once more, for records the programs wrote as they went.
+			s.drained = true
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		timeout := time.Duration(-1)
+		if s.poll > 0 {
+			timeout = s.poll
+		}
+		if _, err := s.waiter.wait(timeout); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Stop detaches the programs, so no new packet is captured; ReadPacket
+// returns those already in the ring, then io.EOF. Safe from any goroutine
+// and more than once.
+func (s *HookSource) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() || s.stopped.Load() {
+		return
+	}
+	s.collectStats()
+	s.closeLinks()
+	s.stopped.Store(true)
+	s.waiter.wake()
+}
+
+// Stats returns the programs' counters: packets that matched (those
+// dropped included) and packets lost because the ring was full.
+func (s *HookSource) Stats() (Stats, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return s.stats, nil
+	}
+	return s.stats, s.collectStats()
+}
+
+// collectStats reads the counters; call with mu held.
+func (s *HookSource) collectStats() error {
+	submitted, dropped, err := s.objs.ReadCounters()
+	if err != nil {
+		return fmt.Errorf("capture: %s: %w", s.name, err)
+	}
+	s.stats = Stats{Received: submitted + dropped, Dropped: dropped}
+	return nil
+}
+
+// Close detaches the programs and frees the ring; a ReadPacket waiting
+// returns io.EOF. Stats still answers with the final counts.
+func (s *HookSource) Close() error {
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return nil
+	}
+	_ = s.collectStats()
+	s.closed.Store(true)
+	if s.waiter != nil {
+		s.waiter.wake()
+	}
+	s.mu.Unlock()
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	return s.release()
+}
+
+// release frees whatever open made.
+func (s *HookSource) release() error {
+	first := s.closeLinks()
+	if s.waiter != nil {
+		s.waiter.close()
+		s.waiter = nil
+	}
+	for _, m := range s.mapping {
+		if err := unix.Munmap(m); err != nil && first == nil {
+			first = err
+		}
+	}
+	s.mapping, s.ring = nil, nil
+	if s.objs != nil {
+		if err := s.objs.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	if s.promisc >= 0 {
+		unix.Close(s.promisc)
+		s.promisc = -1
+	}
+	return first
+}
+
+// closeLinks detaches the programs.
+func (s *HookSource) closeLinks() error {
+	var first error
+	for _, l := range s.links {
+		if err := l.Close(); err != nil && first == nil {
+			first = fmt.Errorf("capture: %s: detaching: %w", s.name, err)
+		}
+	}
+	s.links = nil
+	return first
+}

@@ -1,0 +1,443 @@
+package capture
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+	"github.com/vishvananda/netlink"
+
+	"github.com/weircap/weir/filter"
+	"github.com/weircap/weir/internal/testutil"
+	"github.com/weircap/weir/pcap"
+)
+
+// openHookIn opens an eBPF capture in the fixture's capture namespace,
+// compiling expr for the hook's view; Close runs at cleanup.
+func openHookIn(t *testing.T, v *testutil.Veth, cfg HookConfig, expr string) *HookSource {
+	t.Helper()
+	src, err := tryOpenHookIn(v, cfg, expr)
+	if err != nil {
+		t.Fatalf("open %s on %s %q: %v", cfg.Hook, cfg.Interface, expr, err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
+func tryOpenHookIn(v *testutil.Veth, cfg HookConfig, expr string) (*HookSource, error) {
+	if cfg.Interface == "" {
+		cfg.Interface = testutil.CaptureIf
+	}
+	if cfg.BufferSize == 0 {
+		cfg.BufferSize = 1 << 20
+	}
+	var src *HookSource
+	err := testutil.Do(v.Capture, func() error {
+		if expr != "" {
+			fc, err := HookFilterConfig(cfg.Interface, cfg.Hook)
+			if err != nil {
+				return err
+			}
+			fc.Snaplen = cfg.Snaplen
+			if cfg.Filter, err = filter.Compile(expr, fc); err != nil {
+				return err
+			}
+		}
+		var err error
+		src, err = OpenHook(cfg)
+		return err
+	})
+	return src, err
+}
+
+// hookCollector reads an eBPF source in the background until io.EOF.
+type hookCollector struct {
+	src  *HookSource
+	mu   sync.Mutex
+	pkts []packet
+	err  error
+	done chan struct{}
+}
+
+func collectHook(src *HookSource) *hookCollector {
+	c := &hookCollector{src: src, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		var ci pcap.CaptureInfo
+		for {
+			data, err := src.ReadPacketInfo(&ci)
+			c.mu.Lock()
+			if err != nil {
+				if err != io.EOF {
+					c.err = err
+				}
+				c.mu.Unlock()
+				return
+			}
+			c.pkts = append(c.pkts, packet{append([]byte(nil), data...), ci})
+			c.mu.Unlock()
+		}
+	}()
+	return c
+}
+
+func (c *hookCollector) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pkts)
+}
+
+func (c *hookCollector) waitCount(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for c.count() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d packets read after %v, want %d", c.count(), waitLimit, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// finish stops the source and returns everything it delivered.
+func (c *hookCollector) finish(t *testing.T) []packet {
+	t.Helper()
+	c.src.Stop()
+	select {
+	case <-c.done:
+	case <-time.After(waitLimit):
+		t.Fatal("ReadPacket did not return io.EOF after Stop")
+	}
+	if c.err != nil {
+		t.Fatalf("ReadPacket: %v", c.err)
+	}
+	return c.pkts
+}
+
+var hookModes = []struct {
+	name string
+	cfg  HookConfig
+}{
+	{"xdp native", HookConfig{Hook: HookXDP, XDPMode: XDPModeNative}},
+	{"xdp generic", HookConfig{Hook: HookXDP, XDPMode: XDPModeGeneric}},
+	{"tcx", HookConfig{Hook: HookTCX}},
+}
+
+func TestHookCapturesEveryFrameExactly(t *testing.T) {
+	for _, mode := range hookModes {
+		t.Run(mode.name, func(t *testing.T) {
+			v := testutil.NewVeth(t)
+			frames := mixedFrames()
+			c := collectHook(openHookIn(t, v, mode.cfg, ""))
+			v.Inject(t, frames...)
+			c.waitCount(t, len(frames))
+			got := c.finish(t)
+			comparePackets(t, mode.name, got, frames, pcap.LinkTypeEthernet)
+			for i, p := range got {
+				if p.info.Direction != pcap.DirectionInbound {
+					t.Errorf("packet %d direction %v, want in", i, p.info.Direction)
+				}
+			}
+			st, err := c.src.Stats()
+			if err != nil || st.Received != uint64(len(frames)) || st.Dropped != 0 {
+				t.Errorf("stats %+v, %v; want %d received, none dropped", st, err, len(frames))
+			}
+		})
+	}
+}
+
+func TestTCXSeesBothDirections(t *testing.T) {
+	v := testutil.NewVeth(t)
+	frames := mixedFrames()
+	in, out := frames[:5], frames[5:]
+	both := collectHook(openHookIn(t, v, HookConfig{Hook: HookTCX}, ""))
+	onlyOut := collectHook(openHookIn(t, v, HookConfig{Hook: HookTCX, Config: Config{Direction: DirectionOut}}, ""))
+	v.Inject(t, in...)
+	both.waitCount(t, len(in))
+	v.InjectOut(t, out...)
+	both.waitCount(t, len(frames))
+	onlyOut.waitCount(t, len(out))
+	got := both.finish(t)
+	comparePackets(t, "tcx in and out", got, frames, pcap.LinkTypeEthernet)
+	for i, p := range got {
+		want := pcap.DirectionInbound
+		if i >= len(in) {
+			want = pcap.DirectionOutbound
+		}
+		if p.info.Direction != want {
+			t.Errorf("packet %d direction %v, want %v", i, p.info.Direction, want)
+		}
+	}
+	comparePackets(t, "tcx out", onlyOut.finish(t), out, pcap.LinkTypeEthernet)
+}
+
+func TestHookTimestampsAgreeWithAFPacket(t *testing.T) {
+	for _, mode := range hookModes {
+		t.Run(mode.name, func(t *testing.T) {
+			v := testutil.NewVeth(t)
+			frames := mixedFrames()
+			witness := collect(openIn(t, v, Config{Interface: testutil.CaptureIf, Nanoseconds: true}, ""))
+			cfg := mode.cfg
+			cfg.Nanoseconds = true
+			src := openHookIn(t, v, cfg, "")
+			for _, f := range frames {
+				v.Inject(t, f)
+				time.Sleep(200 * time.Microsecond) // distinct times, so an offset cannot hide
+			}
+			witness.waitCount(t, len(frames))
+			// Read once all are in: a reader waiting for a record is woken
+			// by an interrupt the kernel raises right after XDP submits it,
+			// which delays the AF_PACKET stamp by microseconds.
+			c := collectHook(src)
+			c.waitCount(t, len(frames))
+			want, got := witness.finish(t), c.finish(t)
+			if len(got) != len(want) {
+				t.Fatalf("%d packets, AF_PACKET %d", len(got), len(want))
+			}
+			// The first record wakes the reader up (an interrupt between the
+			// two stamps): it is not compared. Interrupts may delay a few
+			// others; the median says whether the clocks agree.
+			var diffs []time.Duration
+			for i := 1; i < len(got); i++ {
+				d := got[i].info.Timestamp.Sub(want[i].info.Timestamp).Abs()
+				diffs = append(diffs, d)
+				if d > 50*time.Microsecond {
+					t.Errorf("packet %d: %s at %v, AF_PACKET at %v (%v apart)", i, mode.name,
+						got[i].info.Timestamp.Format(time.StampNano), want[i].info.Timestamp.Format(time.StampNano), d)
+				}
+			}
+			slices.Sort(diffs)
+			if median := diffs[len(diffs)/2]; median > 3*time.Microsecond {
+				t.Errorf("%s timestamps %v from AF_PACKET's (median), want within 3µs; all: %v", mode.name, median, diffs)
+			}
+			t.Logf("%s: differences from AF_PACKET %v", mode.name, diffs)
+		})
+	}
+}
+
+func TestHookStopDrainsTheRing(t *testing.T) {
+	v := testutil.NewVeth(t)
+	src := openHookIn(t, v, HookConfig{Hook: HookXDP}, "")
+	frames := mixedFrames()
+	v.Inject(t, frames...)
+	// Nothing read yet: the frames wait in the ring.
+	deadline := time.Now().Add(waitLimit)
+	for {
+		st, err := src.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Received == uint64(len(frames)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d packets counted, want %d", st.Received, len(frames))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	src.Stop()
+	v.Inject(t, frames...) // after Stop: not captured
+	c := collectHook(src)
+	comparePackets(t, "after Stop", c.finish(t), frames, pcap.LinkTypeEthernet)
+}
+
+func TestHookProgramsGoWithClose(t *testing.T) {
+	v := testutil.NewVeth(t)
+	xdp := openHookIn(t, v, HookConfig{Hook: HookXDP}, "")
+	tcx := openHookIn(t, v, HookConfig{Hook: HookTCX}, "")
+	if id := attachedXDPID(t, v); id == 0 {
+		t.Fatal("no XDP program on the interface while capturing")
+	}
+	if n := tcxPrograms(t, v); n != 2 {
+		t.Fatalf("%d tcx programs while capturing, want 2", n)
+	}
+	xdp.Close()
+	tcx.Close()
+	if id := attachedXDPID(t, v); id != 0 {
+		t.Errorf("XDP program %d still attached after Close", id)
+	}
+	if n := tcxPrograms(t, v); n != 0 {
+		t.Errorf("%d tcx programs after Close", n)
+	}
+}
+
+// attachedXDPID is the id of the XDP program on the capture interface, 0
+// for none (netlink's IFLA_XDP).
+func attachedXDPID(t *testing.T, v *testutil.Veth) uint32 {
+	t.Helper()
+	var id uint32
+	err := testutil.Do(v.Capture, func() error {
+		l, err := netlink.LinkByIndex(v.CaptureIndex)
+		if err != nil {
+			return err
+		}
+		if x := l.Attrs().Xdp; x != nil {
+			id = x.ProgId
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// tcxPrograms counts the tcx programs on the capture interface, both
+// directions.
+func tcxPrograms(t *testing.T, v *testutil.Veth) int {
+	t.Helper()
+	n := 0
+	err := testutil.Do(v.Capture, func() error {
+		for _, at := range []ebpf.AttachType{ebpf.AttachTCXIngress, ebpf.AttachTCXEgress} {
+			res, err := link.QueryPrograms(link.QueryOptions{Target: v.CaptureIndex, Attach: at})
+			if err != nil {
+				return err
+			}
+			n += len(res.Programs)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestXDPRefusesAnInterfaceWithAnotherProgram(t *testing.T) {
+	v := testutil.NewVeth(t)
+	other, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name: "other_xdp", Type: ebpf.XDP, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	// Attached the old way, through netlink, as ip link does.
+	err = testutil.Do(v.Capture, func() error {
+		l, err := netlink.LinkByIndex(v.CaptureIndex)
+		if err != nil {
+			return err
+		}
+		return netlink.LinkSetXdpFdWithFlags(l, other.FD(), 1<<1) // XDP_FLAGS_SKB_MODE
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := other.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := info.ID()
+	_, err = tryOpenHookIn(v, HookConfig{Hook: HookXDP, XDPMode: XDPModeGeneric}, "")
+	if !errors.Is(err, ErrXDPBusy) {
+		t.Fatalf("error %v, want ErrXDPBusy", err)
+	}
+	for _, want := range []string{testutil.CaptureIf, "another XDP program", "name other_xdp", "id " + strconv.Itoa(int(id))} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+// hookExpressions are the live tests' expressions and a few the kernel's
+// metadata cannot answer at XDP but the packet can.
+var hookExpressions = append(slices.Clone(liveExpressions),
+	"ip[8] = 64 or ip6[7] = 64", "ether[12:2] = 0x8100", "len >= 100 and len < 200",
+	"icmp[icmptype] = icmp-echo", "ip proto \\udp and udp[2:2] = 53")
+
+func TestTCXFiltersCaptureExactlyTheMatchingFrames(t *testing.T) {
+	v := testutil.NewVeth(t)
+	frames := mixedFrames()
+	collectors := make([]*hookCollector, len(hookExpressions))
+	for i, expr := range hookExpressions {
+		collectors[i] = collectHook(openHookIn(t, v, HookConfig{Hook: HookTCX}, expr))
+	}
+	v.Inject(t, frames...)
+	for i, expr := range hookExpressions {
+		// tcx sees the packet as AF_PACKET does, its outer VLAN tag
+		// taken out into metadata.
+		var want [][]byte
+		for _, f := range frames {
+			if liveMatch(t, expr, f) {
+				want = append(want, f)
+			}
+		}
+		collectors[i].waitCount(t, len(want))
+		comparePackets(t, "tcx "+expr, collectors[i].finish(t), want, pcap.LinkTypeEthernet)
+	}
+}
+
+func TestXDPFiltersCaptureExactlyTheMatchingFrames(t *testing.T) {
+	v := testutil.NewVeth(t)
+	frames := mixedFrames()
+	// An interface holds one XDP program: one expression after the other,
+	// with a witness telling when every frame went by.
+	witness := collect(openIn(t, v, witnessConfig, ""))
+	for i, expr := range hookExpressions {
+		src := openHookIn(t, v, HookConfig{Hook: HookXDP}, expr)
+		c := collectHook(src)
+		v.Inject(t, frames...)
+		witness.waitCount(t, (i+1)*len(frames))
+		// XDP sees the frame as sent.
+		var want [][]byte
+		for _, f := range frames {
+			if offlineMatch(t, expr, pcap.LinkTypeEthernet, f) {
+				want = append(want, f)
+			}
+		}
+		c.waitCount(t, len(want))
+		comparePackets(t, "xdp "+expr, c.finish(t), want, pcap.LinkTypeEthernet)
+		src.Close()
+	}
+	witness.finish(t)
+}
+
+func TestXDPRefusesKernelMetadata(t *testing.T) {
+	v := testutil.NewVeth(t)
+	_, err := tryOpenHookIn(v, HookConfig{Hook: HookXDP}, "inbound")
+	if err == nil || !strings.Contains(err.Error(), "not available at XDP") {
+		t.Fatalf("inbound at XDP: error %v", err)
+	}
+	if id := attachedXDPID(t, v); id != 0 {
+		t.Errorf("XDP program %d left attached after the error", id)
+	}
+}
+
+func TestHookCountsDropsWhenTheRingIsFull(t *testing.T) {
+	v := testutil.NewVeth(t)
+	// A ring of 16 KiB holds ten records of a 1500-byte snap length.
+	src := openHookIn(t, v, HookConfig{Hook: HookXDP, Config: Config{Snaplen: 1500, BufferSize: 16 << 10}}, "")
+	frame := mixedFrames()[8] // 1000 bytes of UDP payload
+	const sent = 40
+	for range sent {
+		v.Inject(t, frame)
+	}
+	var st Stats
+	deadline := time.Now().Add(waitLimit)
+	for st.Received < sent && time.Now().Before(deadline) {
+		var err error
+		if st, err = src.Stats(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c := collectHook(src)
+	got := c.finish(t)
+	if st.Received != sent || st.Dropped == 0 || st.Dropped+uint64(len(got)) != sent {
+		t.Errorf("stats %+v and %d packets read, of %d sent", st, len(got), sent)
+	}
+	for i, p := range got {
+		if !bytes.Equal(p.data, frame) {
+			t.Fatalf("packet %d differs", i)
+		}
+	}
+}

@@ -1,0 +1,24 @@
+package capture
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/weircap/weir/bpf"
+	"github.com/weircap/weir/filter"
+)
+
+// attachEBPF attaches the kernel's part of the filter lowered to an eBPF
+// socket filter. The socket keeps the program; its descriptor here goes.
+// When the kernel refuses it, the feature probe names what it lacks.
+func attachEBPF(fd int, p filter.Program) error {
+	prog, err := bpf.LoadSocketFilter(p)
+	if err != nil {
+		// Probing costs a program load: only to explain a failure.
+		if perr := bpf.ProbeSocketFilter(); perr != nil {
+			return perr
+		}
+		return err
+	}
+	defer prog.Close()
+	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ATTACH_BPF, prog.FD())
+}
