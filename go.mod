@@ -11,4 +11,4 @@ require (
 	golang.org/x/net v0.62.0
 )
 
-require github.com/cilium/ebpf v0.22.0 // indirect
+require github.com/cilium/ebpf v0.22.0
