@@ -62,6 +62,21 @@
 // BPF_F_XDP_HAS_FRAGS. Kernel features used: JMP32 (Linux 5.1), bounded
 // loops (5.3, protochain only), bpf_xdp_get_buff_len (5.18, "len" at XDP).
 //
+// # Capture programs
+//
+// CaptureProgram wraps a TargetXDP or TargetTCX fragment into a whole
+// capture program: after FilterDone, a verdict other than 0 reserves a
+// record in RingMap (size classes doubling from 128 bytes to the snap
+// length), writes a 32-byte header (bpf_ktime_get_ns, wire length,
+// captured length = min(verdict, snaplen, length), ifindex, packet type,
+// the VLAN tag tcx keeps aside) and copies the bytes with
+// bpf_xdp_load_bytes or bpf_skb_load_bytes; a full ring counts a drop in
+// the per-CPU CountersMap. It always returns XDP_PASS or TCX_NEXT.
+// WakeupBytes batches the reader's wake-ups. DecodeRecord reads a record.
+// LoadCapture loads the programs and maps; ProbeCapture and
+// ProbeSocketFilter name a missing kernel feature and its first Linux
+// version; SocketFilterProgram makes a whole eBPF socket filter.
+//
 // # Verification
 //
 // The tests lower the filter package's expression table for the project's
