@@ -3,11 +3,9 @@ package capture
 import (
 	"bytes"
 	"errors"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,69 +57,6 @@ func tryOpenHookIn(v *testutil.Veth, cfg HookConfig, expr string) (*HookSource, 
 	return src, err
 }
 
-// hookCollector reads an eBPF source in the background until io.EOF.
-type hookCollector struct {
-	src  *HookSource
-	mu   sync.Mutex
-	pkts []packet
-	err  error
-	done chan struct{}
-}
-
-func collectHook(src *HookSource) *hookCollector {
-	c := &hookCollector{src: src, done: make(chan struct{})}
-	go func() {
-		defer close(c.done)
-		var ci pcap.CaptureInfo
-		for {
-			data, err := src.ReadPacketInfo(&ci)
-			c.mu.Lock()
-			if err != nil {
-				if err != io.EOF {
-					c.err = err
-				}
-				c.mu.Unlock()
-				return
-			}
-			c.pkts = append(c.pkts, packet{append([]byte(nil), data...), ci})
-			c.mu.Unlock()
-		}
-	}()
-	return c
-}
-
-func (c *hookCollector) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.pkts)
-}
-
-func (c *hookCollector) waitCount(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for c.count() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d packets read after %v, want %d", c.count(), waitLimit, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// finish stops the source and returns everything it delivered.
-func (c *hookCollector) finish(t *testing.T) []packet {
-	t.Helper()
-	c.src.Stop()
-	select {
-	case <-c.done:
-	case <-time.After(waitLimit):
-		t.Fatal("ReadPacket did not return io.EOF after Stop")
-	}
-	if c.err != nil {
-		t.Fatalf("ReadPacket: %v", c.err)
-	}
-	return c.pkts
-}
-
 var hookModes = []struct {
 	name string
 	cfg  HookConfig
@@ -136,7 +71,7 @@ func TestHookCapturesEveryFrameExactly(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			v := testutil.NewVeth(t)
 			frames := mixedFrames()
-			c := collectHook(openHookIn(t, v, mode.cfg, ""))
+			c := collect(openHookIn(t, v, mode.cfg, ""))
 			v.Inject(t, frames...)
 			c.waitCount(t, len(frames))
 			got := c.finish(t)
@@ -158,8 +93,8 @@ func TestTCXSeesBothDirections(t *testing.T) {
 	v := testutil.NewVeth(t)
 	frames := mixedFrames()
 	in, out := frames[:5], frames[5:]
-	both := collectHook(openHookIn(t, v, HookConfig{Hook: HookTCX}, ""))
-	onlyOut := collectHook(openHookIn(t, v, HookConfig{Hook: HookTCX, Config: Config{Direction: DirectionOut}}, ""))
+	both := collect(openHookIn(t, v, HookConfig{Hook: HookTCX}, ""))
+	onlyOut := collect(openHookIn(t, v, HookConfig{Hook: HookTCX, Config: Config{Direction: DirectionOut}}, ""))
 	v.Inject(t, in...)
 	both.waitCount(t, len(in))
 	v.InjectOut(t, out...)
@@ -196,7 +131,7 @@ func TestHookTimestampsAgreeWithAFPacket(t *testing.T) {
 			// Read once all are in: a reader waiting for a record is woken
 			// by an interrupt the kernel raises right after XDP submits it,
 			// which delays the AF_PACKET stamp by microseconds.
-			c := collectHook(src)
+			c := collect(src)
 			c.waitCount(t, len(frames))
 			want, got := witness.finish(t), c.finish(t)
 			if len(got) != len(want) {
@@ -245,7 +180,7 @@ func TestHookStopDrainsTheRing(t *testing.T) {
 	}
 	src.Stop()
 	v.Inject(t, frames...) // after Stop: not captured
-	c := collectHook(src)
+	c := collect(src)
 	comparePackets(t, "after Stop", c.finish(t), frames, pcap.LinkTypeEthernet)
 }
 
@@ -357,9 +292,9 @@ var hookExpressions = append(slices.Clone(liveExpressions),
 func TestTCXFiltersCaptureExactlyTheMatchingFrames(t *testing.T) {
 	v := testutil.NewVeth(t)
 	frames := mixedFrames()
-	collectors := make([]*hookCollector, len(hookExpressions))
+	collectors := make([]*collector, len(hookExpressions))
 	for i, expr := range hookExpressions {
-		collectors[i] = collectHook(openHookIn(t, v, HookConfig{Hook: HookTCX}, expr))
+		collectors[i] = collect(openHookIn(t, v, HookConfig{Hook: HookTCX}, expr))
 	}
 	v.Inject(t, frames...)
 	for i, expr := range hookExpressions {
@@ -384,7 +319,7 @@ func TestXDPFiltersCaptureExactlyTheMatchingFrames(t *testing.T) {
 	witness := collect(openIn(t, v, witnessConfig, ""))
 	for i, expr := range hookExpressions {
 		src := openHookIn(t, v, HookConfig{Hook: HookXDP}, expr)
-		c := collectHook(src)
+		c := collect(src)
 		v.Inject(t, frames...)
 		witness.waitCount(t, (i+1)*len(frames))
 		// XDP sees the frame as sent.
@@ -430,7 +365,7 @@ func TestHookCountsDropsWhenTheRingIsFull(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	c := collectHook(src)
+	c := collect(src)
 	got := c.finish(t)
 	if st.Received != sent || st.Dropped == 0 || st.Dropped+uint64(len(got)) != sent {
 		t.Errorf("stats %+v and %d packets read, of %d sent", st, len(got), sent)

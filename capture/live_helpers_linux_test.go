@@ -71,14 +71,22 @@ type packet struct {
 
 // collector reads a source in the background until io.EOF.
 type collector struct {
-	src  *Source
+	src  capturing
 	mu   sync.Mutex
 	pkts []packet
 	err  error
 	done chan struct{}
 }
 
-func collect(src *Source) *collector {
+// capturing is a live source the tests read: a Source or a HookSource.
+type capturing interface {
+	ReadPacket() ([]byte, pcap.CaptureInfo, error)
+	Stats() (Stats, error)
+	Stop()
+	Close() error
+}
+
+func collect(src capturing) *collector {
 	c := &collector{src: src, done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
