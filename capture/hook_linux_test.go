@@ -11,7 +11,6 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/link"
 	"github.com/vishvananda/netlink"
 
 	"github.com/weircap/weir/filter"
@@ -188,62 +187,20 @@ func TestHookProgramsGoWithClose(t *testing.T) {
 	v := testutil.NewVeth(t)
 	xdp := openHookIn(t, v, HookConfig{Hook: HookXDP}, "")
 	tcx := openHookIn(t, v, HookConfig{Hook: HookTCX}, "")
-	if id := attachedXDPID(t, v); id == 0 {
+	if id := v.AttachedXDPID(t); id == 0 {
 		t.Fatal("no XDP program on the interface while capturing")
 	}
-	if n := tcxPrograms(t, v); n != 2 {
+	if n := v.TCXPrograms(t); n != 2 {
 		t.Fatalf("%d tcx programs while capturing, want 2", n)
 	}
 	xdp.Close()
 	tcx.Close()
-	if id := attachedXDPID(t, v); id != 0 {
+	if id := v.AttachedXDPID(t); id != 0 {
 		t.Errorf("XDP program %d still attached after Close", id)
 	}
-	if n := tcxPrograms(t, v); n != 0 {
+	if n := v.TCXPrograms(t); n != 0 {
 		t.Errorf("%d tcx programs after Close", n)
 	}
-}
-
-// attachedXDPID is the id of the XDP program on the capture interface, 0
-// for none (netlink's IFLA_XDP).
-func attachedXDPID(t *testing.T, v *testutil.Veth) uint32 {
-	t.Helper()
-	var id uint32
-	err := testutil.Do(v.Capture, func() error {
-		l, err := netlink.LinkByIndex(v.CaptureIndex)
-		if err != nil {
-			return err
-		}
-		if x := l.Attrs().Xdp; x != nil {
-			id = x.ProgId
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-// tcxPrograms counts the tcx programs on the capture interface, both
-// directions.
-func tcxPrograms(t *testing.T, v *testutil.Veth) int {
-	t.Helper()
-	n := 0
-	err := testutil.Do(v.Capture, func() error {
-		for _, at := range []ebpf.AttachType{ebpf.AttachTCXIngress, ebpf.AttachTCXEgress} {
-			res, err := link.QueryPrograms(link.QueryOptions{Target: v.CaptureIndex, Attach: at})
-			if err != nil {
-				return err
-			}
-			n += len(res.Programs)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 func TestXDPRefusesAnInterfaceWithAnotherProgram(t *testing.T) {
@@ -342,7 +299,7 @@ func TestXDPRefusesKernelMetadata(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not available at XDP") {
 		t.Fatalf("inbound at XDP: error %v", err)
 	}
-	if id := attachedXDPID(t, v); id != 0 {
+	if id := v.AttachedXDPID(t); id != 0 {
 		t.Errorf("XDP program %d left attached after the error", id)
 	}
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/link"
 	"github.com/vishvananda/netlink"
 
 	"github.com/weircap/weir/filter"
@@ -109,44 +108,6 @@ func TestLiveTCWritesDirectionsToPcapng(t *testing.T) {
 	}
 }
 
-// xdpProgramID is the XDP program on the capture interface (netlink's
-// IFLA_XDP), 0 for none.
-func xdpProgramID(t *testing.T, v *testutil.Veth) uint32 {
-	t.Helper()
-	var id uint32
-	err := testutil.Do(v.Capture, func() error {
-		l, err := netlink.LinkByIndex(v.CaptureIndex)
-		if err == nil && l.Attrs().Xdp != nil {
-			id = l.Attrs().Xdp.ProgId
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-// tcxProgramCount counts the tcx programs on the capture interface.
-func tcxProgramCount(t *testing.T, v *testutil.Veth) int {
-	t.Helper()
-	n := 0
-	err := testutil.Do(v.Capture, func() error {
-		for _, at := range []ebpf.AttachType{ebpf.AttachTCXIngress, ebpf.AttachTCXEgress} {
-			res, err := link.QueryPrograms(link.QueryOptions{Target: v.CaptureIndex, Attach: at})
-			if err != nil {
-				return err
-			}
-			n += len(res.Programs)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // eventually polls cond for a while: the kernel frees a dead process's
 // links as its descriptors close.
 func eventually(cond func() bool) bool {
@@ -165,8 +126,8 @@ func eventually(cond func() bool) bool {
 func TestLiveEBPFProgramsGoWhenWeirEnds(t *testing.T) {
 	v := testutil.NewVeth(t)
 	attached := map[string]func() bool{
-		"--xdp": func() bool { return xdpProgramID(t, v) != 0 },
-		"--tc":  func() bool { return tcxProgramCount(t, v) == 2 },
+		"--xdp": func() bool { return v.AttachedXDPID(t) != 0 },
+		"--tc":  func() bool { return v.TCXPrograms(t) == 2 },
 	}
 	for _, flag := range []string{"--xdp", "--tc"} {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
@@ -179,7 +140,7 @@ func TestLiveEBPFProgramsGoWhenWeirEnds(t *testing.T) {
 			if sig == syscall.SIGINT && code != 0 {
 				t.Errorf("%s: exit %d after SIGINT:\n%s", flag, code, c.stderr.String())
 			}
-			if !eventually(func() bool { return !attached[flag]() && xdpProgramID(t, v) == 0 && tcxProgramCount(t, v) == 0 }) {
+			if !eventually(func() bool { return !attached[flag]() && v.AttachedXDPID(t) == 0 && v.TCXPrograms(t) == 0 }) {
 				t.Errorf("%s: program still attached after %v", flag, sig)
 			}
 		}
