@@ -12,24 +12,7 @@ import "math/bits"
 // it, and no statement is added or removed, so every packet executes the
 // same loads and reaches the same return.
 func fuseTests(root *oblock, nBlocks int) (*oblock, bool) {
-	preds := make([]int, nBlocks)
-	var order []*oblock
-	seen := make([]bool, nBlocks)
-	var visit func(b *oblock)
-	visit = func(b *oblock) {
-		if seen[b.id] {
-			return
-		}
-		seen[b.id] = true
-		if !b.isLeaf() {
-			preds[b.jt().id]++
-			preds[b.jf().id]++
-			visit(b.jt())
-			visit(b.jf())
-		}
-		order = append(order, b)
-	}
-	visit(root)
+	order, preds := postorderWithPreds(root, nBlocks)
 	changed := false
 	for i := len(order) - 1; i >= 0; i-- {
 		x := order[i]
@@ -197,24 +180,7 @@ func decidedTest(b *oblock) (outcome, ok bool) {
 // No statement is removed, so every packet runs the same loads; it
 // returns the new root and whether anything changed.
 func dropDecidedTests(root *oblock, nBlocks int) (*oblock, bool) {
-	preds := make([]int, nBlocks)
-	var order []*oblock
-	seen := make([]bool, nBlocks)
-	var visit func(b *oblock)
-	visit = func(b *oblock) {
-		if seen[b.id] {
-			return
-		}
-		seen[b.id] = true
-		if !b.isLeaf() {
-			preds[b.jt().id]++
-			preds[b.jf().id]++
-			visit(b.jt())
-			visit(b.jf())
-		}
-		order = append(order, b)
-	}
-	visit(root)
+	order, preds := postorderWithPreds(root, nBlocks)
 	skip := make(map[*oblock]*oblock)
 	changed := false
 	for _, b := range order { // successors first
@@ -259,4 +225,27 @@ func dropDecidedTests(root *oblock, nBlocks int) (*oblock, bool) {
 		}
 	}
 	return resolve(root), true
+}
+
+// postorderWithPreds lists the blocks reachable from root, successors
+// before their predecessors, and counts each block's ways in.
+func postorderWithPreds(root *oblock, nBlocks int) (order []*oblock, preds []int) {
+	preds = make([]int, nBlocks)
+	seen := make([]bool, nBlocks)
+	var visit func(b *oblock)
+	visit = func(b *oblock) {
+		if seen[b.id] {
+			return
+		}
+		seen[b.id] = true
+		if !b.isLeaf() {
+			preds[b.jt().id]++
+			preds[b.jf().id]++
+			visit(b.jt())
+			visit(b.jf())
+		}
+		order = append(order, b)
+	}
+	visit(root)
+	return order, preds
 }
