@@ -9,10 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/vishvananda/netlink"
-
 	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/internal/testutil"
 	"github.com/weircap/weir/pcap"
@@ -205,31 +201,8 @@ func TestHookProgramsGoWithClose(t *testing.T) {
 
 func TestXDPRefusesAnInterfaceWithAnotherProgram(t *testing.T) {
 	v := testutil.NewVeth(t)
-	other, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Name: "other_xdp", Type: ebpf.XDP, License: "GPL",
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	// Attached the old way, through netlink, as ip link does.
-	err = testutil.Do(v.Capture, func() error {
-		l, err := netlink.LinkByIndex(v.CaptureIndex)
-		if err != nil {
-			return err
-		}
-		return netlink.LinkSetXdpFdWithFlags(l, other.FD(), 1<<1) // XDP_FLAGS_SKB_MODE
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := other.Info()
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, _ := info.ID()
-	_, err = tryOpenHookIn(v, HookConfig{Hook: HookXDP, XDPMode: XDPModeGeneric}, "")
+	id := v.AttachOtherXDP(t)
+	_, err := tryOpenHookIn(v, HookConfig{Hook: HookXDP, XDPMode: XDPModeGeneric}, "")
 	if !errors.Is(err, ErrXDPBusy) {
 		t.Fatalf("error %v, want ErrXDPBusy", err)
 	}

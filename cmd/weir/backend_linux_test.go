@@ -9,10 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/vishvananda/netlink"
-
 	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/internal/testutil"
 	"github.com/weircap/weir/pcap"
@@ -151,24 +147,7 @@ func TestLiveEBPFProgramsGoWhenWeirEnds(t *testing.T) {
 // back to AF_PACKET with an eBPF filter, saying why.
 func TestLiveXDPBusyInterface(t *testing.T) {
 	v := testutil.NewVeth(t)
-	other, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Name: "other_xdp", Type: ebpf.XDP, License: "GPL",
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	err = testutil.Do(v.Capture, func() error {
-		l, err := netlink.LinkByIndex(v.CaptureIndex)
-		if err != nil {
-			return err
-		}
-		return netlink.LinkSetXdpFdWithFlags(l, other.FD(), 1<<1) // generic mode
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v.AttachOtherXDP(t)
 	var code int
 	var stderr syncBuffer
 	testutil.Do(v.Capture, func() error {

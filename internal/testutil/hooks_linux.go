@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
 	"github.com/vishvananda/netlink"
 )
@@ -49,3 +50,38 @@ func (v *Veth) TCXPrograms(t testing.TB) int {
 	}
 	return n
 }
+
+// AttachOtherXDP attaches a pass-everything XDP program named "other_xdp"
+// to the capture side's interface the old way, through netlink in generic
+// mode, as `ip link set ... xdpgeneric` does, and returns its id. It goes
+// with the program when the test ends.
+func (v *Veth) AttachOtherXDP(t testing.TB) uint32 {
+	t.Helper()
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name: "other_xdp", Type: ebpf.XDP, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()}, // XDP_PASS
+	})
+	if err != nil {
+		t.Fatalf("testutil: loading an XDP program: %v", err)
+	}
+	t.Cleanup(func() { prog.Close() })
+	err = Do(v.Capture, func() error {
+		l, err := netlink.LinkByIndex(v.CaptureIndex)
+		if err != nil {
+			return err
+		}
+		return netlink.LinkSetXdpFdWithFlags(l, prog.FD(), xdpFlagsSKBMode)
+	})
+	if err != nil {
+		t.Fatalf("testutil: attaching an XDP program: %v", err)
+	}
+	info, err := prog.Info()
+	if err != nil {
+		t.Fatalf("testutil: %v", err)
+	}
+	id, _ := info.ID()
+	return uint32(id)
+}
+
+// xdpFlagsSKBMode is XDP_FLAGS_SKB_MODE: generic XDP.
+const xdpFlagsSKBMode = 1 << 1
