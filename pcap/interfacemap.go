@@ -7,6 +7,7 @@ package pcap
 type InterfaceMap struct {
 	w     InterfaceAdder
 	index map[[2]int]int // (section, input index) -> output index
+	first int            // interfaces of the first section numbered as in the input
 }
 
 // NewInterfaceMap maps the interfaces of r to w. The first section's
@@ -15,9 +16,7 @@ type InterfaceMap struct {
 func NewInterfaceMap(w InterfaceAdder, r *Reader) *InterfaceMap {
 	m := &InterfaceMap{w: w, index: map[[2]int]int{}}
 	if r.SectionIndex() == 0 {
-		for i := range r.Interfaces() {
-			m.index[[2]int{0, i}] = i
-		}
+		m.first = len(r.Interfaces())
 	}
 	return m
 }
@@ -25,6 +24,9 @@ func NewInterfaceMap(w InterfaceAdder, r *Reader) *InterfaceMap {
 // Map sets ci.InterfaceIndex to the copy's index of the packet's
 // interface, describing the interface to the writer first if it is new.
 func (m *InterfaceMap) Map(r *Reader, ci *CaptureInfo) error {
+	if ci.InterfaceIndex < m.first && r.SectionIndex() == 0 {
+		return nil // the common case, a packet of the first interfaces: no lookup
+	}
 	key := [2]int{r.SectionIndex(), ci.InterfaceIndex}
 	index, ok := m.index[key]
 	if !ok {
