@@ -375,7 +375,8 @@ var v6Patterns = func() []v6Pattern {
 
 // matchHID6 returns the longest match of any IPv6 pattern.
 func matchHID6(s string) int {
-	if !isHex(s[0]) && s[0] != ':' {
+	// Every pattern has a ':' after at most one group of four hex digits.
+	if first := hexRun(s, 4); first >= len(s) || s[first] != ':' {
 		return 0
 	}
 	best := 0

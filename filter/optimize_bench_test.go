@@ -21,7 +21,7 @@ func hostsExpr(n int) string {
 // The 10000-term program needs more instructions than the kernel takes,
 // so its compile ends in the size check, after optimizing and laying out.
 func BenchmarkCompileHosts(b *testing.B) {
-	for _, n := range []int{100, 1000, 10000} {
+	for _, n := range []int{100, 200, 1000, 10000} {
 		expr := hostsExpr(n)
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			cfg := Config{LinkType: pcap.LinkTypeEthernet, Optimize: true}
