@@ -134,7 +134,7 @@ func createFile(path string, opts WriterOptions) (*fileWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	fw, err := newFileWriter(f, opts)
+	fw, err := newFileWriter(fastWriter(f), opts)
 	if err != nil {
 		f.Close()
 		return nil, err
