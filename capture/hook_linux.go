@@ -36,6 +36,8 @@ type HookSource struct {
 	// poll is how often the reader looks at the ring when the programs
 	// do not wake it per packet; 0 when they do.
 	poll time.Duration
+	// onWait runs before the reader waits for the ring (OnWait).
+	onWait func()
 
 	// ReadPacket's state, reused so that reading allocates nothing.
 	decoded bpf.Record
@@ -255,11 +257,20 @@ func (s *HookSource) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error) {
 		if s.poll > 0 {
 			timeout = s.poll
 		}
+		if s.onWait != nil {
+			s.onWait()
+		}
 		if _, err := s.waiter.wait(timeout); err != nil {
 			return nil, err
 		}
 	}
 }
+
+// OnWait has f called by ReadPacket, in its goroutine, each time it has
+// read the ring empty and is about to wait: a writer flushes there, so
+// its system calls come while the capture has nothing else to do and the
+// file never lags more than one wake-up behind. Call it before reading.
+func (s *HookSource) OnWait(f func()) { s.onWait = f }
 
 // Stop detaches the programs, so no new packet is captured; ReadPacket
 // returns those already in the ring, then io.EOF. Safe from any goroutine

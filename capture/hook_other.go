@@ -34,3 +34,6 @@ func (s *HookSource) Stop() {}
 
 // Close does nothing.
 func (s *HookSource) Close() error { return nil }
+
+// OnWait does nothing.
+func (s *HookSource) OnWait(f func()) {}

@@ -88,8 +88,9 @@ func (o *liveOutput) run(captures []*liveCapture, stopAll func()) (readErr, writ
 }
 
 // waitNotifier is a live source that calls f before it waits for
-// packets (*capture.Source is one): the file is flushed then, so its
-// system calls come while the capture has nothing else to do.
+// packets (*capture.Source and *capture.HookSource are): the file is
+// flushed then, so its system calls come while the capture has nothing
+// else to do.
 type waitNotifier interface {
 	OnWait(f func())
 }
