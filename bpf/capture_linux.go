@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 
 	"github.com/weircap/weir/filter"
 )
@@ -36,7 +37,7 @@ func captureCollectionSpec(specs []CaptureSpec, ringBytes uint32) (*ebpf.Collect
 		if err != nil {
 			return nil, err
 		}
-		ps := &ebpf.ProgramSpec{Name: programName(spec.Hook), Instructions: insns, License: captureLicense}
+		ps := &ebpf.ProgramSpec{Name: programName(spec.Hook), Instructions: withoutSources(insns), License: captureLicense}
 		switch spec.Hook {
 		case HookXDP:
 			ps.Type, ps.AttachType = ebpf.XDP, ebpf.AttachXDP
@@ -125,6 +126,18 @@ func (o *CaptureObjects) Close() error {
 	return first
 }
 
+// withoutSources drops the classic instructions' text that the lowering
+// attaches for dumps: given to the kernel it becomes BTF line info, which
+// costs a BTF object, cilium/ebpf's probes for it (eight more bpf calls)
+// and verifier time at every start, and changes nothing the program does.
+func withoutSources(insns asm.Instructions) asm.Instructions {
+	out := make(asm.Instructions, len(insns))
+	for i, ins := range insns {
+		out[i] = ins.WithSource(nil)
+	}
+	return out
+}
+
 // LoadSocketFilter loads a classic filter as an eBPF socket filter
 // program, for SO_ATTACH_BPF.
 func LoadSocketFilter(p filter.Program) (*ebpf.Program, error) {
@@ -133,7 +146,7 @@ func LoadSocketFilter(p filter.Program) (*ebpf.Program, error) {
 		return nil, err
 	}
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Name: "weir_filter", Type: ebpf.SocketFilter, Instructions: insns, License: captureLicense,
+		Name: "weir_filter", Type: ebpf.SocketFilter, Instructions: withoutSources(insns), License: captureLicense,
 	})
 	if err != nil {
 		var ve *ebpf.VerifierError
