@@ -1,9 +1,9 @@
 package capture
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"sort"
 	"syscall"
@@ -74,28 +74,32 @@ func FilterConfig(iface string) (filter.Config, error) {
 		Optimize:   true,
 	}
 	if t.index != 0 {
-		cfg.Netmask = ipv4Netmask(t.index)
+		cfg.Netmask = ipv4Netmask(t.name)
 	}
 	return cfg, nil
 }
 
-// ipv4Netmask is the netmask of the interface's first IPv4 address.
-func ipv4Netmask(index int) uint32 {
-	ifi, err := net.InterfaceByIndex(index)
+// ipv4Netmask is the netmask of the interface's primary IPv4 address, 0
+// when it has none. As libpcap's pcap_lookupnet, one SIOCGIFNETMASK on an
+// IPv4 socket: a netlink dump of every address costs the start more.
+func ipv4Netmask(name string) uint32 {
+	ifr, err := unix.NewIfreq(name)
 	if err != nil {
 		return 0
 	}
-	addrs, err := ifi.Addrs()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return 0
 	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && len(n.Mask) == net.IPv4len {
-			m := n.Mask
-			return uint32(m[0])<<24 | uint32(m[1])<<16 | uint32(m[2])<<8 | uint32(m[3])
-		}
+	defer unix.Close(fd)
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFNETMASK, ifr); err != nil {
+		return 0 // EADDRNOTAVAIL: no IPv4 address
 	}
-	return 0
+	mask, err := ifr.Inet4Addr()
+	if err != nil {
+		return 0
+	}
+	return binary.BigEndian.Uint32(mask)
 }
 
 // Interfaces lists the interfaces of this network namespace and "any", in

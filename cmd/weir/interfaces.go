@@ -104,28 +104,23 @@ func writeDeviceList(w io.Writer, devices []capture.Interface) error {
 
 // resolveDevice turns -i's argument into an interface name: the default
 // interface when empty, the Nth of -D's list for a number (as tcpdump),
-// otherwise the name, which must exist. A failed listing leaves the
-// check to opening the capture.
+// otherwise the name as given: opening the capture says when there is no
+// such interface, without a dump of every interface at each start.
 func resolveDevice(sys liveSystem, name string) (string, error) {
 	if name == "" {
 		return sys.DefaultInterface()
 	}
-	list, listErr := sys.Interfaces()
-	if n, err := strconv.ParseInt(name, 10, 32); err == nil {
-		if listErr != nil {
-			return "", listErr
-		}
-		devices := captureDevices(list)
-		if n <= 0 || int(n) > len(devices) {
-			return "", errors.New("invalid adapter index")
-		}
-		return devices[n-1].Name, nil
-	}
-	if listErr != nil || name == anyDevice.Name {
+	n, err := strconv.ParseInt(name, 10, 32)
+	if err != nil {
 		return name, nil
 	}
-	if !slices.ContainsFunc(list, func(i capture.Interface) bool { return i.Name == name }) {
-		return "", fmt.Errorf("%s: %w", name, capture.ErrNoSuchInterface)
+	list, err := sys.Interfaces()
+	if err != nil {
+		return "", err
 	}
-	return name, nil
+	devices := captureDevices(list)
+	if n <= 0 || int(n) > len(devices) {
+		return "", errors.New("invalid adapter index")
+	}
+	return devices[n-1].Name, nil
 }
