@@ -59,6 +59,7 @@ const (
 	ValueHost6                   // HID6: an IPv6 address
 	ValueMAC                     // EID: a MAC address
 	ValueArcnet                  // AID: "$xx" ARCnet address
+	ValueSet                     // "@name": every value of a named Set (weir's own)
 )
 
 // Value is a primitive's operand as written.

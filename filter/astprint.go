@@ -28,6 +28,9 @@ func (n *Primitive) String() string {
 // String prints the value as it is written in an expression.
 func (v Value) String() string {
 	s := v.Text
+	if v.Kind == ValueSet {
+		return "@" + s
+	}
 	if v.Escaped {
 		s = `\` + s
 	}

@@ -35,6 +35,10 @@ type Config struct {
 	// BPF_SPECIAL_VLAN_HANDLING), so live and offline give the same answer
 	// for the same frame on the wire.
 	KernelVLAN bool
+	// Sets are the sets an expression may name with "@name". Classic BPF
+	// has no lookup: each use is expanded into an "or" of the primitive
+	// with every entry, up to MaxClassicSetEntries entries.
+	Sets map[string]*Set
 }
 
 // Resolver turns names in expressions into addresses. Host names reach it

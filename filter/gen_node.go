@@ -53,6 +53,9 @@ func (g *gen) primitive(p *Primitive) frag {
 	if q.Addr == AddrGateway && p.Value.Kind == ValueName {
 		return g.gateway(p)
 	}
+	if p.Value.Kind == ValueSet {
+		return g.setPrimitive(p)
+	}
 	switch p.Value.Kind {
 	case ValueName:
 		return g.namedValue(p)

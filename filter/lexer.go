@@ -22,6 +22,7 @@ const (
 	ruleConstant // named constants: "tcp-syn", "icmp-echo"...
 	ruleID
 	ruleEscapedID
+	ruleSet // "@name": a set of values, weir's own
 	ruleAny // any other byte: a lexical error
 )
 
@@ -82,6 +83,7 @@ func scan(s string, pos int) (tok token, n int) {
 	}
 	try(ruleID, idLen)
 	try(ruleEscapedID, matchEscapedID(rest))
+	try(ruleSet, matchSet(rest))
 	if best == 0 {
 		best = 1
 	}
@@ -126,6 +128,8 @@ func scan(s string, pos int) (tok token, n int) {
 		tok.Kind = tokID
 	case ruleEscapedID:
 		tok.Kind, tok.Word = tokID, text[1:]
+	case ruleSet:
+		tok.Kind, tok.Word = tokSet, text[1:]
 	default:
 		r, _ := utf8.DecodeRuneInString(rest)
 		tok.Kind, tok.Err = tokIllegal, fmt.Sprintf("unexpected character %q", r)
@@ -178,6 +182,17 @@ func matchID(s string) int {
 		}
 	}
 	return n
+}
+
+// matchSet matches "@" and a name.
+func matchSet(s string) int {
+	if s[0] != '@' {
+		return 0
+	}
+	if n := matchID(s[1:]); n > 0 {
+		return 1 + n
+	}
+	return 0
 }
 
 // matchEscapedID matches "\" followed by characters other than space,

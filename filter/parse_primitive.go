@@ -79,7 +79,7 @@ func (p *parser) head(start token, proto Proto) (Node, qual) {
 		q.Addr = addrQuals[t.Kind]
 	}
 	switch p.tok().Kind {
-	case tokID, tokHID, tokHID6, tokEID, tokAID, tokNum, tokLParen, tokNot:
+	case tokID, tokHID, tokHID6, tokEID, tokAID, tokSet, tokNum, tokLParen, tokNot:
 	default:
 		p.fail(p.tok().Pos, "expected %s after '%s', found %s",
 			valueWanted(q), p.toks[p.i-1].Text, p.tok().describe())

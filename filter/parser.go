@@ -215,7 +215,7 @@ func (p *parser) unit(ctx qual, allowed allow) unit {
 		}
 		x, q, isID := p.elem(ctx, inner)
 		return unit{node: &Not{Span{t.Pos, x.End()}, x}, q: q, isID: isID}
-	case tokID, tokHID, tokHID6, tokEID, tokAID:
+	case tokID, tokHID, tokHID6, tokEID, tokAID, tokSet:
 		if allowed&(allowID|allowNid) == 0 {
 			p.fail(t.Pos, "unexpected %s: a value needs a qualifier such as 'host' before it", t.describe())
 		}
@@ -314,7 +314,7 @@ func (p *parser) pidRest(x Node, ctx qual) Node {
 // id parses a bare id: a value, a number, "not id" or "(pid)".
 func (p *parser) id(ctx qual) Node {
 	switch p.tok().Kind {
-	case tokID, tokHID, tokHID6, tokEID, tokAID, tokNum, tokLParen, tokNot:
+	case tokID, tokHID, tokHID6, tokEID, tokAID, tokSet, tokNum, tokLParen, tokNot:
 	default:
 		p.fail(p.tok().Pos, "expected a value, found %s", p.tok().describe())
 	}
@@ -376,6 +376,8 @@ func (p *parser) value(ctx qual) Node {
 		v.Kind = ValueMAC
 	case tokAID:
 		v.Kind = ValueArcnet
+	case tokSet:
+		v.Kind, v.Text = ValueSet, t.Word
 	}
 	return p.primitive(ctx, v, t.Pos, p.prevEnd())
 }

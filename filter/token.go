@@ -18,6 +18,7 @@ const (
 	tokHID6 // IPv6 address
 	tokEID  // MAC address
 	tokAID  // "$xx" ARCnet address
+	tokSet  // "@name": a set of values (weir's own)
 
 	// Operators.
 	tokLParen
@@ -110,7 +111,7 @@ func (t token) describe() string {
 	switch t.Kind {
 	case tokEOF:
 		return "end of expression"
-	case tokNum, tokHID, tokHID6, tokEID, tokAID:
+	case tokNum, tokHID, tokHID6, tokEID, tokAID, tokSet:
 		return fmt.Sprintf("%s '%s'", kindNames[t.Kind], t.Text)
 	}
 	return "'" + t.Text + "'"
@@ -122,6 +123,7 @@ var kindNames = map[tokenKind]string{
 	tokHID6: "IPv6 address",
 	tokEID:  "MAC address",
 	tokAID:  "ARCnet address",
+	tokSet:  "set",
 }
 
 type keyword struct {

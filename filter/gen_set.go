@@ -1,0 +1,115 @@
+package filter
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MaxClassicSetEntries is the most entries a set may have where classic
+// BPF runs it: each entry becomes a test in an "or" chain.
+const MaxClassicSetEntries = 256
+
+// setPrimitive compiles "qualifiers @name" as the "or" of the primitive
+// with each entry of the set, every qualifier keeping its meaning.
+func (g *gen) setPrimitive(p *Primitive) frag {
+	name := p.Value.Text
+	set := g.cfg.Sets[name]
+	if set == nil {
+		g.fail("unknown set @%s (define it with --set %s=FILE)", name, name)
+	}
+	if n := len(set.Entries); n > MaxClassicSetEntries {
+		g.fail("set @%s has %d entries, more than the %d that classic BPF takes as an 'or' chain", name, n, MaxClassicSetEntries)
+	}
+	switch p.Q.Addr {
+	case AddrProto, AddrProtochain, AddrGateway:
+		g.fail("a set cannot follow '%s': sets are values of host, net, port, portrange and ether host", p.Q.Addr)
+	}
+	if len(set.Entries) == 0 {
+		return g.genFalse()
+	}
+	var f frag
+	for i := range set.Entries {
+		ef := g.setEntry(p, set, &set.Entries[i])
+		if i == 0 {
+			f = ef
+		} else {
+			f = or(f, ef)
+		}
+	}
+	return f
+}
+
+// setEntry compiles the primitive for one entry; an error names the set,
+// the entry and its line.
+func (g *gen) setEntry(p *Primitive, set *Set, e *SetEntry) (f frag) {
+	defer func() {
+		if r := recover(); r != nil {
+			ce, ok := r.(compileError)
+			if !ok {
+				panic(r)
+			}
+			ce.err.Msg += fmt.Sprintf(" (set @%s, %s:%d: %s)", set.Name, set.Source, e.Line, e.Text)
+			panic(ce)
+		}
+	}()
+	if msg := setEntryMismatch(p.Q, e); msg != "" {
+		g.fail("%s", strings.ReplaceAll(msg, "NAME", set.Name))
+	}
+	q := p.Q
+	switch e.Kind {
+	case SetPort:
+		return g.numberValue(uint32(e.Port), q)
+	case SetPortRange:
+		if q.Addr == AddrPort {
+			q.Addr = AddrPortRange
+		}
+		return g.portRange(uint32(e.Port), uint32(e.LastPort), g.transportOf(q.Proto, "portrange"), q.Dir)
+	}
+	ep := *p
+	ep.Value = entryValue(e)
+	if e.Kind == SetPrefix && q.Addr == AddrDefault {
+		// "src @nets": a network entry is a network, as "src net" says;
+		// libpcap refuses a written "src 10.0.0.0/8".
+		ep.Q.Addr = AddrNet
+	}
+	return g.primitive(&ep)
+}
+
+// entryValue is the entry as if written in the expression.
+func entryValue(e *SetEntry) Value {
+	v := Value{Prefix: -1}
+	switch e.Kind {
+	case SetMAC:
+		v.Kind, v.Text = ValueMAC, e.MAC.String()
+		return v
+	case SetPrefix:
+		v.Prefix = e.Prefix.Bits()
+	}
+	v.Kind, v.Text = ValueHost, e.Prefix.Addr().String()
+	if e.Prefix.Addr().Is6() {
+		v.Kind = ValueHost6
+	}
+	return v
+}
+
+// setEntryMismatch says why an entry cannot be the value of a primitive
+// with qualifiers q ("" when it can); NAME stands for the set's name.
+func setEntryMismatch(q Qualifiers, e *SetEntry) string {
+	isPort := q.Addr == AddrPort || q.Addr == AddrPortRange
+	switch e.Kind {
+	case SetPort, SetPortRange:
+		if !isPort {
+			return fmt.Sprintf("%s is %s: only 'port' and 'portrange' take ports", e.Text, e.Kind)
+		}
+	case SetPrefix:
+		if q.Addr == AddrHost {
+			return fmt.Sprintf("%s is a network: 'host' takes addresses (write 'net @NAME')", e.Text)
+		}
+		fallthrough
+	default:
+		if isPort {
+			return fmt.Sprintf("%s is %s: '%s' takes port numbers", e.Text, e.Kind, q.Addr)
+		}
+	}
+	return ""
+}
