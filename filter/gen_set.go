@@ -24,19 +24,41 @@ func (g *gen) setPrimitive(p *Primitive) frag {
 	case AddrProto, AddrProtochain, AddrGateway:
 		g.fail("a set cannot follow '%s': sets are values of host, net, port, portrange and ether host", p.Q.Addr)
 	}
-	if len(set.Entries) == 0 {
-		return g.genFalse()
-	}
 	var f frag
+	used := 0
 	for i := range set.Entries {
+		if otherFamily(p.Q.Proto, &set.Entries[i]) {
+			continue
+		}
 		ef := g.setEntry(p, set, &set.Entries[i])
-		if i == 0 {
+		if used == 0 {
 			f = ef
 		} else {
 			f = or(f, ef)
 		}
+		used++
+	}
+	if used == 0 {
+		return g.genFalse() // an empty set matches nothing
 	}
 	return f
+}
+
+// otherFamily reports an address entry of the IP version the protocol
+// qualifier excludes: "ip6 host @mixed" uses the set's IPv6 entries, "ip
+// host @mixed" (or arp, rarp) its IPv4 ones, where a written address of
+// the other version is an error.
+func otherFamily(proto Proto, e *SetEntry) bool {
+	if e.Kind != SetAddress && e.Kind != SetPrefix {
+		return false
+	}
+	switch proto {
+	case ProtoIPv6, ProtoICMPv6:
+		return e.Prefix.Addr().Is4()
+	case ProtoIP, ProtoARP, ProtoRARP:
+		return e.Prefix.Addr().Is6()
+	}
+	return false
 }
 
 // setEntry compiles the primitive for one entry; an error names the set,

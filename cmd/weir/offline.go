@@ -29,6 +29,7 @@ type command struct {
 	stdout io.Writer
 	stderr io.Writer
 	system liveSystem
+	sets   map[string]*filter.Set // from --set, for every compile
 	postRotateState
 }
 
@@ -42,6 +43,10 @@ func (c *command) run(ctx context.Context) int {
 	}
 	expr, err := c.expression()
 	if err != nil {
+		c.errorf("%s", err)
+		return 1
+	}
+	if c.sets, err = c.opts.loadSets(); err != nil {
 		c.errorf("%s", err)
 		return 1
 	}
@@ -152,6 +157,7 @@ func (c *command) dumpWithoutFile(expr string) int {
 
 // compile reports a filter error with the caret under its position.
 func (c *command) compile(expr string, cfg filter.Config) (filter.Program, bool) {
+	cfg.Sets = c.sets
 	prog, err := filter.Compile(expr, cfg)
 	if err != nil {
 		io.WriteString(c.stderr, "weir: ")
@@ -358,7 +364,7 @@ func (c *command) reportCompileError(err error) {
 func (c *command) fileFilterCompiler(src *pcap.Reader, expr string) func(pcap.LinkType) (*filter.VM, error) {
 	return func(lt pcap.LinkType) (*filter.VM, error) {
 		prog, err := filter.Compile(expr, filter.Config{LinkType: lt, Snaplen: fileSnaplen(src),
-			Optimize: !c.opts.noOptimize, Savefile: true, SavefileBigEndian: src.BigEndian()})
+			Optimize: !c.opts.noOptimize, Savefile: true, SavefileBigEndian: src.BigEndian(), Sets: c.sets})
 		if err != nil {
 			return nil, &compileError{linkType: lt, err: err}
 		}

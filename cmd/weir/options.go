@@ -69,6 +69,7 @@ var optionSpecs = []optionSpec{
 	{long: "xdp-mode", hasArg: true},
 	{long: "tc"},
 	{long: "ebpf"},
+	{long: "set", hasArg: true}, // weir's own: --set NAME=FILE, repeatable
 
 	{short: 'I', long: "monitor-mode", unsupported: "monitor mode is not supported"},
 	{short: 'j', long: "time-stamp-type", hasArg: true, unsupported: "time stamp types are not supported yet"},
@@ -146,6 +147,7 @@ type options struct {
 	immediate      bool            // --immediate-mode: hand packets over without waiting
 	user           string          // -Z: the user to become once the socket and file are open
 	fanout         int             // --fanout; 0 or 1 for one socket
+	sets           []setOption     // every --set, in order
 	backend        backend         // --backend, --xdp, --tc, --ebpf
 	backendSet     bool            // one of them given
 	xdpMode        capture.XDPMode // --xdp-mode
@@ -511,6 +513,8 @@ func (o *options) applyLive(p parsedOption) error {
 	case p.spec.long == "backend", p.spec.long == "xdp", p.spec.long == "tc", p.spec.long == "ebpf",
 		p.spec.long == "xdp-mode":
 		return o.applyBackend(p)
+	case p.spec.long == "set":
+		return o.addSet(p.arg)
 	case p.spec.long == "fanout":
 		n, err := strconv.ParseInt(p.arg, 10, 32)
 		if err != nil || n < 1 || n > maxFanout {
@@ -530,7 +534,8 @@ const usageText = `Usage: weir [-dDhlnOpqU] [ -B size ] [ -c count ] [ --count ]
 		[ -G seconds ] [ -i interface ]... [ --immediate-mode ]
 		[ -Q in|out|inout ] [ -r file ] [ -s snaplen ]
 		[ --time-stamp-precision precision ] [ --micro ] [ --nano ]
-		[ --version ] [ -w file ] [ -W filecount ] [ -y datalinktype ]
+		[ --set name=file ]... [ --version ] [ -w file ] [ -W filecount ]
+		[ -y datalinktype ]
 		[ -z postrotate-command ] [ -Z user ]
 		[ expression ]
 `
