@@ -39,6 +39,10 @@ type Config struct {
 	// has no lookup: each use is expanded into an "or" of the primitive
 	// with every entry, up to MaxClassicSetEntries entries.
 	Sets map[string]*Set
+	// SetLookups compiles each use of a set as lookups of the fields it
+	// tests (Lookup instructions), whatever the set's size, for the eBPF
+	// backends and weir's VM; the kernel's classic BPF cannot run them.
+	SetLookups bool
 }
 
 // Resolver turns names in expressions into addresses. Host names reach it

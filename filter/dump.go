@@ -99,6 +99,13 @@ func mnemonic(ins Instruction, i int) (op, operand string) {
 	case opTxa:
 		return "txa", ""
 	}
+	if l, ok := ins.AsLookup(); ok {
+		at := fmt.Sprintf("[%d]", l.Offset)
+		if l.Indexed {
+			at = fmt.Sprintf("[x + %d]", l.Offset)
+		}
+		return "lookup", fmt.Sprintf("%s @%d %s", l.Kind, l.Set, at)
+	}
 	if name, ok := aluNames[ins.Op&^SrcX]; ok {
 		return name, aluOperand(ins)
 	}

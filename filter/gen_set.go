@@ -17,12 +17,21 @@ func (g *gen) setPrimitive(p *Primitive) frag {
 	if set == nil {
 		g.fail("unknown set @%s (define it with --set %s=FILE)", name, name)
 	}
-	if n := len(set.Entries); n > MaxClassicSetEntries {
-		g.fail("set @%s has %d entries, more than the %d that classic BPF takes as an 'or' chain", name, n, MaxClassicSetEntries)
-	}
 	switch p.Q.Addr {
 	case AddrProto, AddrProtochain, AddrGateway:
 		g.fail("a set cannot follow '%s': sets are values of host, net, port, portrange and ether host", p.Q.Addr)
+	}
+	if g.cfg.SetLookups {
+		return g.setLookups(p, set)
+	}
+	if p.Q.Dir == DirSrcAndDst {
+		// Both ends in the set, not one entry at both ends: as lookups.
+		src, dst := *p, *p
+		src.Q.Dir, dst.Q.Dir = DirSrc, DirDst
+		return and(g.setPrimitive(&src), g.setPrimitive(&dst))
+	}
+	if n := len(set.Entries); n > MaxClassicSetEntries {
+		g.fail("set @%s has %d entries, more than the %d that classic BPF takes as an 'or' chain: capture with --ebpf, --xdp or --tc, which look sets up in kernel maps", name, n, MaxClassicSetEntries)
 	}
 	var f frag
 	used := 0
@@ -75,7 +84,7 @@ func (g *gen) setEntry(p *Primitive, set *Set, e *SetEntry) (f frag) {
 		}
 	}()
 	if msg := setEntryMismatch(p.Q, e); msg != "" {
-		g.fail("%s", strings.ReplaceAll(msg, "NAME", set.Name))
+		g.fail("%s", replaceName(msg, set.Name))
 	}
 	q := p.Q
 	switch e.Kind {
@@ -96,6 +105,9 @@ func (g *gen) setEntry(p *Primitive, set *Set, e *SetEntry) (f frag) {
 	}
 	return g.primitive(&ep)
 }
+
+// replaceName puts the set's name in a message of setEntryMismatch.
+func replaceName(msg, name string) string { return strings.ReplaceAll(msg, "NAME", name) }
 
 // entryValue is the entry as if written in the expression.
 func entryValue(e *SetEntry) Value {

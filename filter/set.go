@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // A Set is a named list of values that an expression uses as the value of
@@ -19,6 +20,9 @@ type Set struct {
 	Name    string
 	Source  string // the file it was read from, for messages
 	Entries []SetEntry
+
+	indexOnce sync.Once // builds idx, for Contains
+	idx       *setIndex
 }
 
 // SetEntryKind is what a set entry is.

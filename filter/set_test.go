@@ -118,6 +118,7 @@ func TestSetExpansion(t *testing.T) {
 		{"tcp port @ports", "tcp port 53 or tcp portrange 8000-8080 or tcp port 443"},
 		{"portrange @ports", "portrange 53 or portrange 8000-8080 or portrange 443"},
 		{"ether host @macs", "ether host 02:be:ef:00:00:01 or ether host 02:be:ef:00:01:02"},
+		{"src and dst host @hosts", "(src host 198.18.0.1 or src host fd00:beef::1 or src host 198.18.0.2) and (dst host 198.18.0.1 or dst host fd00:beef::1 or dst host 198.18.0.2)"},
 		{"ether src @macs and not dst port @ports", "(ether src 02:be:ef:00:00:01 or ether src 02:be:ef:00:01:02) and not (dst port 53 or dst portrange 8000-8080 or dst port 443)"},
 		{"host @one or @hosts", "host 198.18.0.9 or (host 198.18.0.1 or host fd00:beef::1 or host 198.18.0.2)"},
 		{"vlan and host @one", "vlan and host 198.18.0.9"},

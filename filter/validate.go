@@ -78,6 +78,17 @@ func validate(p Program, r rules) error {
 // the program length.
 func checkInstruction(p Program, i int, r rules) error {
 	ins := p[i]
+	if _, ok := ins.AsLookup(); ok {
+		if r == kernelRules {
+			return programError(i, "a set lookup: the kernel's classic BPF has none (eBPF backends and weir's VM run them)")
+		}
+		for _, off := range [2]uint8{ins.Jt, ins.Jf} {
+			if i+1+int(off) >= len(p) {
+				return jumpError(p, i, int64(i)+1+int64(off))
+			}
+		}
+		return nil
+	}
 	if _, ok := vmOps[ins.Op]; !ok {
 		return programError(i, "unknown opcode %#x", ins.Op)
 	}

@@ -87,6 +87,12 @@ const maxBackwardJumps = 1 << 16
 // Run allocates nothing; for many packets through one program, NewVM
 // decodes it once and runs faster.
 func Run(p Program, data []byte, wireLen int) uint32 {
+	return run(p, data, wireLen, nil)
+}
+
+// run is Run with the sets that lookups name (by index in SetNames); a
+// lookup of a set not given rejects the packet.
+func run(p Program, data []byte, wireLen int, sets []*Set) uint32 {
 	var a, x uint32
 	var mem [MemWords]uint32
 	var ok bool
@@ -247,7 +253,15 @@ func Run(p Program, data []byte, wireLen int) uint32 {
 		case opTxa:
 			a = x
 		default:
-			return 0
+			l, isLookup := ins.AsLookup()
+			if !isLookup || l.Set >= len(sets) {
+				return 0
+			}
+			key, inPacket := lookupKey(l, data, x)
+			if !inPacket {
+				return 0
+			}
+			pc += branch(sets[l.Set].Contains(l.Kind, key), ins)
 		}
 	}
 	return 0

@@ -10,8 +10,9 @@ import (
 // jump offsets become absolute targets, and a packet load followed by a
 // conditional jump on a constant runs as one step.
 type VM struct {
-	code []vmInsn // nil when prog is too long to decode
+	code []vmInsn // nil when prog is too long to decode or has lookups
 	prog Program  // what code was decoded from
+	sets []*Set   // the sets lookups name, in SetNames order
 }
 
 // maxDecoded is the longest program VM decodes; its targets are uint16.
@@ -133,6 +134,27 @@ func NewVM(p Program) (*VM, error) {
 	return vm, nil
 }
 
+// NewVMWithSets is NewVM for a program compiled with Config.SetLookups:
+// its lookups look into sets, the map the program was compiled with.
+func NewVMWithSets(p Program, sets map[string]*Set) (*VM, error) {
+	if err := validate(p, userlandRules); err != nil {
+		return nil, err
+	}
+	vm := &VM{prog: append(Program(nil), p...)}
+	for _, name := range SetNames(sets) {
+		vm.sets = append(vm.sets, sets[name])
+	}
+	for i, ins := range p {
+		if l, ok := ins.AsLookup(); ok && l.Set >= len(vm.sets) {
+			return nil, programError(i, "lookup in set %d, of %d given", l.Set, len(vm.sets))
+		}
+	}
+	if !p.HasLookups() && len(p) <= maxDecoded {
+		vm.code = decode(p)
+	}
+	return vm, nil
+}
+
 // decode translates a checked program.
 func decode(p Program) []vmInsn {
 	code := make([]vmInsn, len(p))
@@ -170,7 +192,7 @@ func (vm *VM) Run(data []byte, wireLen int) uint32 {
 	if bits.UintSize < 64 || vm.code == nil {
 		// The offset arithmetic below relies on int holding any uint32
 		// sum without overflow.
-		return Run(vm.prog, data, wireLen)
+		return run(vm.prog, data, wireLen, vm.sets)
 	}
 	var a, x uint32
 	var mem [MemWords]uint32
