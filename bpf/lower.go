@@ -43,7 +43,7 @@ const FilterDone = "filter_done"
 
 // StackBytes is the stack a fragment uses: the bytes from R10-StackBytes
 // up to R10-1.
-const StackBytes = 72
+const StackBytes = 96
 
 // MaxBackwardJumps bounds the backward jumps a fragment takes on one
 // packet ("protochain" takes one per extension header): the next one
@@ -59,11 +59,13 @@ const (
 	regLoops = asm.R9 // backward jumps left
 )
 
-// Stack layout, as offsets from R10: the 16 scratch words M[0..15], then
-// an 8-byte buffer bpf_skb_load_bytes copies packet bytes into.
+// Stack layout, as offsets from R10: the 16 scratch words M[0..15], an
+// 8-byte buffer bpf_skb_load_bytes copies packet bytes into, and the key
+// of a set lookup (an LPM trie's is the prefix length, then the address).
 const (
 	memOffset    = -64 // M[k] at memOffset + 4k
 	bufferOffset = -72
+	keyOffset    = -96 // 24 bytes
 )
 
 // symbolPrefix starts every symbol a fragment defines, so a caller's own
@@ -254,6 +256,10 @@ func (l *lowerer) lowerInstruction(ins filter.Instruction) error {
 	case filter.ClassAlu:
 		l.lowerALU(ins)
 	case filter.ClassJmp:
+		if lk, ok := ins.AsLookup(); ok {
+			l.lowerLookup(ins, lk)
+			return nil
+		}
 		l.lowerJump(ins)
 	case filter.ClassRet:
 		if ins.Op&0x18 == filter.SrcA {
@@ -318,6 +324,9 @@ func knownOpcode(op uint16) bool {
 		}
 		return alu <= filter.AluXor
 	case filter.ClassJmp:
+		if _, ok := (filter.Instruction{Op: op}).AsLookup(); ok {
+			return true
+		}
 		jmp := op & 0xf0
 		if op&^0xff != 0 {
 			return false
