@@ -15,6 +15,8 @@ type CaptureObjects struct {
 	Programs map[CaptureHook]*ebpf.Program
 	Ring     *ebpf.Map
 	Counters *ebpf.Map
+	// SetMaps are the maps of the filter's set lookups, by SetMap name.
+	SetMaps map[string]*ebpf.Map
 }
 
 // captureLicense is GPL-compatible, as bpf_ktime_get_ns's siblings and
@@ -23,7 +25,7 @@ const captureLicense = "Dual MIT/GPL"
 
 // captureCollectionSpec is the kernel objects of a capture: one program
 // per spec, sharing one ring of ringBytes and one counters map.
-func captureCollectionSpec(specs []CaptureSpec, ringBytes uint32) (*ebpf.CollectionSpec, error) {
+func captureCollectionSpec(specs []CaptureSpec, ringBytes uint32, sets []SetMap) (*ebpf.CollectionSpec, error) {
 	cs := &ebpf.CollectionSpec{
 		Maps: map[string]*ebpf.MapSpec{
 			RingMap: {Name: RingMap, Type: ebpf.RingBuf, MaxEntries: ringBytes},
@@ -31,6 +33,9 @@ func captureCollectionSpec(specs []CaptureSpec, ringBytes uint32) (*ebpf.Collect
 				ValueSize: 8 * CounterWords, MaxEntries: 1},
 		},
 		Programs: map[string]*ebpf.ProgramSpec{},
+	}
+	for _, m := range sets {
+		cs.Maps[m.Name] = setMapSpec(m)
 	}
 	for _, spec := range specs {
 		insns, err := CaptureProgram(spec)
@@ -68,8 +73,8 @@ func programName(h CaptureHook) string {
 
 // LoadCapture loads the capture programs of specs with their maps. The
 // verifier's log is in the error when it refuses one.
-func LoadCapture(specs []CaptureSpec, ringBytes uint32) (*CaptureObjects, error) {
-	cs, err := captureCollectionSpec(specs, ringBytes)
+func LoadCapture(specs []CaptureSpec, ringBytes uint32, sets []SetMap) (*CaptureObjects, error) {
+	cs, err := captureCollectionSpec(specs, ringBytes, sets)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +90,10 @@ func LoadCapture(specs []CaptureSpec, ringBytes uint32) (*CaptureObjects, error)
 		Programs: map[CaptureHook]*ebpf.Program{},
 		Ring:     coll.Maps[RingMap],
 		Counters: coll.Maps[CountersMap],
+		SetMaps:  map[string]*ebpf.Map{},
+	}
+	for _, m := range sets {
+		objs.SetMaps[m.Name] = coll.Maps[m.Name]
 	}
 	for _, spec := range specs {
 		objs.Programs[spec.Hook] = coll.Programs[programName(spec.Hook)]
@@ -115,7 +124,11 @@ func (o *CaptureObjects) Close() error {
 			first = err
 		}
 	}
-	for _, m := range []*ebpf.Map{o.Ring, o.Counters} {
+	maps := []*ebpf.Map{o.Ring, o.Counters}
+	for _, m := range o.SetMaps {
+		maps = append(maps, m)
+	}
+	for _, m := range maps {
 		if m == nil {
 			continue
 		}
@@ -139,15 +152,28 @@ func withoutSources(insns asm.Instructions) asm.Instructions {
 }
 
 // LoadSocketFilter loads a classic filter as an eBPF socket filter
-// program, for SO_ATTACH_BPF.
-func LoadSocketFilter(p filter.Program) (*ebpf.Program, error) {
+// program, for SO_ATTACH_BPF, with the maps of its set lookups (which the
+// program keeps alive).
+func LoadSocketFilter(p filter.Program, sets []SetMap) (*ebpf.Program, error) {
 	insns, err := SocketFilterProgram(p)
 	if err != nil {
 		return nil, err
 	}
-	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Name: "weir_filter", Type: ebpf.SocketFilter, Instructions: withoutSources(insns), License: captureLicense,
-	})
+	cs := &ebpf.CollectionSpec{
+		Maps: map[string]*ebpf.MapSpec{},
+		Programs: map[string]*ebpf.ProgramSpec{"weir_filter": {
+			Name: "weir_filter", Type: ebpf.SocketFilter, Instructions: withoutSources(insns), License: captureLicense,
+		}},
+	}
+	for _, m := range sets {
+		cs.Maps[m.Name] = setMapSpec(m)
+	}
+	coll, err := ebpf.NewCollection(cs)
+	var prog *ebpf.Program
+	if err == nil {
+		prog = coll.DetachProgram("weir_filter")
+		coll.Close()
+	}
 	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {

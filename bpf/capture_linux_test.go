@@ -19,7 +19,7 @@ import (
 func loadCapture(t *testing.T, ringBytes uint32, specs ...CaptureSpec) *CaptureObjects {
 	t.Helper()
 	testutil.RequireRoot(t, "CAP_BPF and CAP_NET_ADMIN")
-	objs, err := LoadCapture(specs, ringBytes)
+	objs, err := LoadCapture(specs, ringBytes, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

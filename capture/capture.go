@@ -49,6 +49,10 @@ type Config struct {
 	// lowered by bpf.Lower) instead of classic BPF; the kernel's limit of
 	// 4096 classic instructions does not apply then.
 	EBPF bool
+	// Sets are the sets the filter's lookups name (a filter compiled with
+	// filter.Config.SetLookups): the eBPF programs find them in kernel
+	// maps made from them. Classic BPF has no lookups.
+	Sets map[string]*filter.Set
 	// Fanout, when above 1, opens that many sockets in one PACKET_FANOUT
 	// group (hash mode), read together and merged by timestamp.
 	Fanout int

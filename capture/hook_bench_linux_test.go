@@ -19,7 +19,7 @@ func BenchmarkHookReadPacket(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	objs, err := bpf.LoadCapture([]bpf.CaptureSpec{{Hook: bpf.HookXDP, Snaplen: maxSnaplen, Filter: frag}}, 8<<20)
+	objs, err := bpf.LoadCapture([]bpf.CaptureSpec{{Hook: bpf.HookXDP, Snaplen: maxSnaplen, Filter: frag}}, 8<<20, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -102,7 +102,11 @@ func OpenHook(cfg HookConfig) (*HookSource, error) {
 // a reader before the first packet.
 func (s *HookSource) open(target captureTarget, cfg HookConfig, specs []bpf.CaptureSpec, ringBytes uint32) error {
 	var err error
-	if s.objs, err = bpf.LoadCapture(specs, ringBytes); err != nil {
+	maps, err := bpf.SetMaps(cfg.Filter, cfg.Sets)
+	if err != nil {
+		return fmt.Errorf("capture: %s: %w", target.name, err)
+	}
+	if s.objs, err = bpf.LoadCapture(specs, ringBytes, maps); err != nil {
 		return bpfError(target.name, "loading the capture program", err)
 	}
 	if err := s.mapRing(int(ringBytes)); err != nil {

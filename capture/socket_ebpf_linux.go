@@ -10,8 +10,12 @@ import (
 // attachEBPF attaches the kernel's part of the filter lowered to an eBPF
 // socket filter. The socket keeps the program; its descriptor here goes.
 // When the kernel refuses it, the feature probe names what it lacks.
-func attachEBPF(fd int, p filter.Program) error {
-	prog, err := bpf.LoadSocketFilter(p)
+func attachEBPF(fd int, p filter.Program, sets map[string]*filter.Set) error {
+	maps, err := bpf.SetMaps(p, sets)
+	if err != nil {
+		return err
+	}
+	prog, err := bpf.LoadSocketFilter(p, maps)
 	if err != nil {
 		// Probing costs a program load: only to explain a failure.
 		if perr := bpf.ProbeSocketFilter(); perr != nil {

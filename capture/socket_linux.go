@@ -35,6 +35,7 @@ type socketSpec struct {
 	snaplen  uint32
 	fanoutID int  // 0: no fanout group
 	ebpf     bool // the filter as an eBPF socket filter
+	sets     map[string]*filter.Set
 }
 
 // openRing creates one packet socket, in an order that lets no unfiltered
@@ -127,7 +128,7 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 	}
 	opt := frameOptions{mode: spec.mode, snaplen: int(spec.snaplen), loopback: lo, metadata: metadata}
 	if user != nil {
-		vm, err := filter.NewVM(user)
+		vm, err := filter.NewVMWithSets(user, spec.sets)
 		if err != nil {
 			return nil, fmt.Errorf("capture: %s: %w", spec.name, err)
 		}
@@ -148,7 +149,7 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 func attachPrograms(fd int, spec socketSpec, dir Direction, lo loopbackRule) (progs socketPrograms, refused error) {
 	progs = buildPrograms(spec.filter, spec.mode, spec.snaplen, dir, lo)
 	if spec.ebpf {
-		if err := attachEBPF(fd, progs.Kernel); err != nil {
+		if err := attachEBPF(fd, progs.Kernel, spec.sets); err != nil {
 			return socketPrograms{}, err
 		}
 		return progs, nil

@@ -42,6 +42,9 @@ type Source struct {
 // Open opens a live capture as cfg says. The filter is attached before
 // the socket receives anything, so no packet it rejects is ever read.
 func Open(cfg Config) (*Source, error) {
+	if cfg.Filter.HasLookups() && !cfg.EBPF {
+		return nil, errors.New("capture: the filter looks sets up, which only eBPF programs do: capture with an eBPF socket filter, XDP or tcx")
+	}
 	target, err := resolveInterface(cfg.Interface)
 	if err != nil {
 		return nil, err
@@ -70,6 +73,7 @@ func Open(cfg Config) (*Source, error) {
 		mode:    mode,
 		snaplen: snaplen,
 		ebpf:    cfg.EBPF,
+		sets:    cfg.Sets,
 	}
 	n := max(cfg.Fanout, 1)
 	if n > 1 {

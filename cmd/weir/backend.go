@@ -161,6 +161,10 @@ func (c *command) openWith(b backend, cfg capture.Config, expr string) (liveSour
 	}
 	fcfg.Snaplen = c.liveSnaplen()
 	fcfg.Optimize = !c.opts.noOptimize
+	if b != backendClassic && len(c.sets) > 0 {
+		// eBPF programs look sets up in maps, whatever their size.
+		fcfg.SetLookups, cfg.Sets = true, c.sets
+	}
 	if strings.TrimSpace(expr) != "" {
 		prog, ok := c.compile(expr, fcfg)
 		if !ok {

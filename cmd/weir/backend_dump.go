@@ -46,6 +46,7 @@ func (c *command) dumpEBPF(b backend, expr string) int {
 		}
 		cfg.Snaplen, cfg.Optimize = c.liveSnaplen(), !c.opts.noOptimize
 	}
+	cfg.SetLookups = len(c.sets) > 0
 	prog, ok := c.compile(expr, cfg)
 	if !ok {
 		return 1

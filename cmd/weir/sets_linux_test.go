@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/weircap/weir/filter"
+	"github.com/weircap/weir/internal/testutil"
+	"github.com/weircap/weir/pcap"
+)
+
+// setFrames are UDP frames from sources inside and outside a set of 10,000
+// networks (10.A.B.0/24 and 198.19.C.0/24), with their set file.
+func setFrames(t *testing.T) (frames [][]byte, setFile string) {
+	var b strings.Builder
+	b.WriteString("# 10,000 networks\n")
+	for i := 0; i < 9744; i++ {
+		fmt.Fprintf(&b, "10.%d.%d.0/24\n", i/256, i%256)
+	}
+	for i := 0; i < 256; i++ {
+		fmt.Fprintf(&b, "198.19.%d.0/24\n", i)
+	}
+	setFile = filepath.Join(t.TempDir(), "big.txt")
+	if err := os.WriteFile(setFile, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sources := [][4]byte{
+		{10, 0, 0, 1}, {10, 38, 15, 200}, {10, 38, 16, 1}, {198, 19, 7, 7}, {198, 18, 0, 1},
+		{10, 200, 1, 1}, {198, 19, 255, 254}, {192, 0, 2, 1}, {10, 37, 255, 3},
+	}
+	for i, src := range sources {
+		f := ethernetFrame(0x0800, ipv4Packet(protoUDP, udpDatagram(uint16(40000+i), 53, 8+i)))
+		copy(f[14+12:], src[:])
+		frames = append(frames, f)
+	}
+	return frames, setFile
+}
+
+// TestLiveSetOf10000NetworksCapturesExactlyTheMatchingFrames: XDP, tcx
+// and the eBPF socket filter look a 10,000-network set up in a kernel
+// map and capture exactly the frames from inside it; classic BPF refuses
+// the set with the advice to use them.
+func TestLiveSetOf10000NetworksCapturesExactlyTheMatchingFrames(t *testing.T) {
+	v := testutil.NewVeth(t)
+	frames, setFile := setFrames(t)
+	const expr = "udp and src net @big"
+	set, err := filter.ParseSet("big", setFile, mustOpen(t, setFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := map[string]*filter.Set{"big": set}
+	prog, err := filter.Compile(expr, filter.Config{LinkType: pcap.LinkTypeEthernet, Optimize: true, Sets: sets, SetLookups: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := filter.NewVMWithSets(prog, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want [][]byte
+	for _, f := range frames {
+		if vm.Run(f, len(f)) != 0 {
+			want = append(want, f)
+		}
+	}
+	if len(want) != 5 {
+		t.Fatalf("%d frames from inside the set, want 5", len(want))
+	}
+	dir := t.TempDir()
+	backends := []string{"--xdp", "--tc", "--ebpf"}
+	witness := startLive(t, v, "-i", testutil.CaptureIf, "-c", strconv.Itoa(len(frames)), "-w", filepath.Join(dir, "witness.pcap"))
+	runs := make([]*liveRun, len(backends))
+	for i, b := range backends {
+		runs[i] = startLive(t, v, b, "--set", "big="+setFile, "-i", testutil.CaptureIf, "-w", filepath.Join(dir, fmt.Sprintf("%d.pcap", i)), expr)
+	}
+	v.Inject(t, frames...)
+	witness.wait(t)
+	for i, b := range backends {
+		if code := runs[i].stop(t); code != 0 {
+			t.Fatalf("%s: exit %d:\n%s", b, code, runs[i].stderr.String())
+		}
+		_, got, _ := readPackets(t, filepath.Join(dir, fmt.Sprintf("%d.pcap", i)))
+		samePackets(t, b+" "+expr, got, want)
+	}
+	r := runWeir(t, nil, "--backend", "classic", "--set", "big="+setFile, "-y", "EN10MB", "-d", expr)
+	if r.code != 1 || !strings.Contains(r.stderr, "more than the 256 that classic BPF takes") || !strings.Contains(r.stderr, "--xdp") {
+		t.Errorf("classic BPF with 10,000 entries: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
