@@ -95,6 +95,10 @@ func LoadCapture(specs []CaptureSpec, ringBytes uint32, sets []SetMap) (*Capture
 	for _, m := range sets {
 		objs.SetMaps[m.Name] = coll.Maps[m.Name]
 	}
+	if err := fillSetMaps(objs.SetMaps, sets); err != nil {
+		coll.Close()
+		return nil, err
+	}
 	for _, spec := range specs {
 		objs.Programs[spec.Hook] = coll.Programs[programName(spec.Hook)]
 	}
@@ -171,7 +175,10 @@ func LoadSocketFilter(p filter.Program, sets []SetMap) (*ebpf.Program, error) {
 	coll, err := ebpf.NewCollection(cs)
 	var prog *ebpf.Program
 	if err == nil {
-		prog = coll.DetachProgram("weir_filter")
+		err = fillSetMaps(coll.Maps, sets)
+		if err == nil {
+			prog = coll.DetachProgram("weir_filter")
+		}
 		coll.Close()
 	}
 	if err != nil {

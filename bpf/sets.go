@@ -50,19 +50,43 @@ func SetMaps(p filter.Program, sets map[string]*filter.Set) ([]SetMap, error) {
 		if lk.Set >= len(names) {
 			return nil, fmt.Errorf("bpf: instruction %d looks up set %d of %d", i, lk.Set, len(names))
 		}
-		maps = append(maps, BuildSetMap(SetMapName(lk.Set, lk.Kind), lk.Kind, sets[names[lk.Set]]))
+		maps = append(maps, BuildSetMaps(lk.Set, lk.Kind, sets[names[lk.Set]])...)
 	}
 	return maps, nil
 }
 
-// BuildSetMap gathers the entries of set that a lookup of kind k finds.
-func BuildSetMap(name string, k filter.LookupKind, set *filter.Set) SetMap {
+// BuildSetMaps gathers the entries of set (numbered index) that a lookup
+// of kind k finds, into the maps of setParts(k).
+func BuildSetMaps(index int, k filter.LookupKind, set *filter.Set) []SetMap {
+	maps := make([]SetMap, setParts(k))
+	for part := range maps {
+		maps[part] = buildSetMap(SetMapName(index, k, part), k, set, part)
+	}
+	return maps
+}
+
+// inPart reports whether an address entry belongs in part of a split
+// address map.
+func inPart(e *filter.SetEntry, k filter.LookupKind, part int) bool {
+	b, split := splitBytes[k]
+	if !split || int(e.Bits) <= 8*b+7 {
+		return true // too short to fix the bit: in both
+	}
+	return int(e.Addr[b]&1) == part
+}
+
+// buildSetMap gathers the entries of one map.
+func buildSetMap(name string, k filter.LookupKind, set *filter.Set, part int) SetMap {
 	m := SetMap{Name: name, Kind: k, KeySize: uint32(k.Width())}
 	if m.LPM() {
 		m.KeySize += 4
 	}
 	seenPort := map[uint16]bool{}
-	for _, e := range set.Entries {
+	for i := range set.Entries {
+		e := &set.Entries[i]
+		if (e.Kind == filter.SetAddress || e.Kind == filter.SetPrefix) && !inPart(e, k, part) {
+			continue
+		}
 		switch {
 		case k == filter.LookupPort && (e.Kind == filter.SetPort || e.Kind == filter.SetPortRange):
 			for p := int(e.Port); p <= int(e.LastPort); p++ {
@@ -72,13 +96,13 @@ func BuildSetMap(name string, k filter.LookupKind, set *filter.Set) SetMap {
 				}
 			}
 		case k == filter.LookupMAC && e.Kind == filter.SetMAC:
-			m.Keys = append(m.Keys, e.MAC...)
-		case k == filter.LookupIPv4 && (e.Kind == filter.SetAddress || e.Kind == filter.SetPrefix) && e.Prefix.Addr().Is4():
-			m.Keys = binary.NativeEndian.AppendUint32(m.Keys, uint32(e.Prefix.Bits()))
-			m.Keys = append(m.Keys, e.Prefix.Addr().AsSlice()...)
-		case k == filter.LookupIPv6 && (e.Kind == filter.SetAddress || e.Kind == filter.SetPrefix) && e.Prefix.Addr().Is6():
-			m.Keys = binary.NativeEndian.AppendUint32(m.Keys, uint32(e.Prefix.Bits()))
-			m.Keys = append(m.Keys, e.Prefix.Addr().AsSlice()...)
+			m.Keys = append(m.Keys, e.MAC[:]...)
+		case k == filter.LookupIPv4 && (e.Kind == filter.SetAddress || e.Kind == filter.SetPrefix) && !e.IPv6:
+			m.Keys = binary.NativeEndian.AppendUint32(m.Keys, uint32(e.Bits))
+			m.Keys = append(m.Keys, e.Prefix().Addr().AsSlice()...)
+		case k == filter.LookupIPv6 && (e.Kind == filter.SetAddress || e.Kind == filter.SetPrefix) && e.IPv6:
+			m.Keys = binary.NativeEndian.AppendUint32(m.Keys, uint32(e.Bits))
+			m.Keys = append(m.Keys, e.Prefix().Addr().AsSlice()...)
 		}
 	}
 	m.MaxEntries = uint32(max(2*m.Len(), minSetMapEntries))

@@ -22,7 +22,7 @@ func kernelSets(t testing.TB) map[string]*filter.Set {
 	t.Helper()
 	texts := map[string]string{
 		"hosts": "198.18.0.10\nfd00:beef::1\n198.19.200.2\n198.18.0.1\n",
-		"nets":  "198.19.200.0/24\nfd00:beef::100/120\n198.18.1.20\n198.18.0.0/30\n",
+		"nets":  "198.19.200.0/24\nfd00:beef::100/120\n198.18.1.20\n198.18.0.0/30\n198.19.0.0/16\nfd00:bee0::/28\n",
 		"ports": "80\n53\n1000-1100\n5432\n6000-6010\n",
 		"macs":  "02:be:ef:00:00:01\n02:be:ef:00:01:02\n02:be:ef:00:00:10\n",
 	}
@@ -55,6 +55,9 @@ func loadWithSets(tg Target, frag asm.Instructions, maps []SetMap) (*ebpf.Collec
 		cs.Maps[m.Name] = setMapSpec(m)
 	}
 	coll, err := ebpf.NewCollection(cs)
+	if err == nil {
+		err = fillSetMaps(coll.Maps, maps)
+	}
 	if err != nil {
 		var verr *ebpf.VerifierError
 		if errors.As(err, &verr) {

@@ -63,9 +63,9 @@ func otherFamily(proto Proto, e *SetEntry) bool {
 	}
 	switch proto {
 	case ProtoIPv6, ProtoICMPv6:
-		return e.Prefix.Addr().Is4()
+		return !e.IPv6
 	case ProtoIP, ProtoARP, ProtoRARP:
-		return e.Prefix.Addr().Is6()
+		return e.IPv6
 	}
 	return false
 }
@@ -79,7 +79,7 @@ func (g *gen) setEntry(p *Primitive, set *Set, e *SetEntry) (f frag) {
 			if !ok {
 				panic(r)
 			}
-			ce.err.Msg += fmt.Sprintf(" (set @%s, %s:%d: %s)", set.Name, set.Source, e.Line, e.Text)
+			ce.err.Msg += fmt.Sprintf(" (set @%s, %s:%d: %s)", set.Name, set.Source, e.Line, e.String())
 			panic(ce)
 		}
 	}()
@@ -114,13 +114,13 @@ func entryValue(e *SetEntry) Value {
 	v := Value{Prefix: -1}
 	switch e.Kind {
 	case SetMAC:
-		v.Kind, v.Text = ValueMAC, e.MAC.String()
+		v.Kind, v.Text = ValueMAC, e.String()
 		return v
 	case SetPrefix:
-		v.Prefix = e.Prefix.Bits()
+		v.Prefix = int(e.Bits)
 	}
-	v.Kind, v.Text = ValueHost, e.Prefix.Addr().String()
-	if e.Prefix.Addr().Is6() {
+	v.Kind, v.Text = ValueHost, e.Prefix().Addr().String()
+	if e.IPv6 {
 		v.Kind = ValueHost6
 	}
 	return v
@@ -133,16 +133,16 @@ func setEntryMismatch(q Qualifiers, e *SetEntry) string {
 	switch e.Kind {
 	case SetPort, SetPortRange:
 		if !isPort {
-			return fmt.Sprintf("%s is %s: only 'port' and 'portrange' take ports", e.Text, e.Kind)
+			return fmt.Sprintf("%s is %s: only 'port' and 'portrange' take ports", e.String(), e.Kind)
 		}
 	case SetPrefix:
 		if q.Addr == AddrHost {
-			return fmt.Sprintf("%s is a network: 'host' takes addresses (write 'net @NAME')", e.Text)
+			return fmt.Sprintf("%s is a network: 'host' takes addresses (write 'net @NAME')", e.String())
 		}
 		fallthrough
 	default:
 		if isPort {
-			return fmt.Sprintf("%s is %s: '%s' takes port numbers", e.Text, e.Kind, q.Addr)
+			return fmt.Sprintf("%s is %s: '%s' takes port numbers", e.String(), e.Kind, q.Addr)
 		}
 	}
 	return ""

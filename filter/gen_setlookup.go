@@ -23,7 +23,7 @@ func (g *gen) setLookups(p *Primitive, set *Set) frag {
 			ports = true
 		case e.Kind == SetMAC:
 			macs = true
-		case e.Prefix.Addr().Is4():
+		case !e.IPv6:
 			v4 = true
 		default:
 			v6 = true
@@ -66,7 +66,7 @@ func (g *gen) checkLookupEntry(q Qualifiers, set *Set, e *SetEntry) {
 		}
 	}
 	if msg != "" {
-		g.fail("%s (set @%s, %s:%d: %s)", replaceName(msg, set.Name), set.Name, set.Source, e.Line, e.Text)
+		g.fail("%s (set @%s, %s:%d: %s)", replaceName(msg, set.Name), set.Name, set.Source, e.Line, e.String())
 	}
 }
 

@@ -60,12 +60,12 @@ func buildSetIndex(entries []SetEntry) *setIndex {
 				x.ports[p/64] |= 1 << (p % 64)
 			}
 		case SetMAC:
-			x.macs[[6]byte(e.MAC)] = struct{}{}
+			x.macs[e.MAC] = struct{}{}
 		default:
-			if e.Prefix.Addr().Is4() {
-				x.v4.add(e.Prefix, e.Prefix.Addr().As4())
+			if p := e.Prefix(); !e.IPv6 {
+				x.v4.add(p, p.Addr().As4())
 			} else {
-				x.v6.add(e.Prefix, e.Prefix.Addr().As16())
+				x.v6.add(p, p.Addr().As16())
 			}
 		}
 	}

@@ -39,22 +39,22 @@ fd00:beef::/64
 	}{
 		{SetAddress, 2, "198.18.0.1"}, {SetPrefix, 3, "198.18.0.0/15"}, {SetAddress, 4, "fd00:beef::1"},
 		{SetPrefix, 5, "fd00:beef::/64"}, {SetPort, 6, "80"}, {SetPortRange, 7, "8000-8080"},
-		{SetMAC, 8, "02:be:ef:00:00:01"}, {SetMAC, 11, "00-11-22-33-44-55"},
+		{SetMAC, 8, "02:be:ef:00:00:01"}, {SetMAC, 11, "00:11:22:33:44:55"}, // canonical spelling
 	}
 	if len(s.Entries) != len(want) {
 		t.Fatalf("%d entries, want %d: %+v", len(s.Entries), len(want), s.Entries)
 	}
 	for i, w := range want {
 		e := s.Entries[i]
-		if e.Kind != w.kind || e.Line != w.line || e.Text != w.text {
-			t.Errorf("entry %d = %v line %d %q, want %v line %d %q", i, e.Kind, e.Line, e.Text, w.kind, w.line, w.text)
+		if e.Kind != w.kind || int(e.Line) != w.line || e.String() != w.text {
+			t.Errorf("entry %d = %v line %d %q, want %v line %d %q", i, e.Kind, e.Line, e.String(), w.kind, w.line, w.text)
 		}
 	}
 	if e := s.Entries[5]; e.Port != 8000 || e.LastPort != 8080 {
 		t.Errorf("range %d-%d, want 8000-8080", e.Port, e.LastPort)
 	}
-	if e := s.Entries[1]; e.Prefix.Bits() != 15 {
-		t.Errorf("prefix length %d, want 15", e.Prefix.Bits())
+	if e := s.Entries[1]; e.Bits != 15 {
+		t.Errorf("prefix length %d, want 15", e.Bits)
 	}
 }
 
@@ -245,10 +245,50 @@ func FuzzParseSet(f *testing.F) {
 			return
 		}
 		for _, e := range s.Entries {
-			again, err := parseSetEntry(e.Text)
+			again, err := parseSetEntry(e.String())
 			if err != nil || again.key() != e.key() {
-				t.Fatalf("%q: entry %q parses back as %v, %v", text, e.Text, again, err)
+				t.Fatalf("%q: entry %q parses back as %v, %v", text, e.String(), again, err)
 			}
 		}
 	})
+}
+
+// TestParseSetInChunks: a file read in chunks gives the entries, their
+// lines and the first error of the whole file, as read in one piece.
+func TestParseSetInChunks(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, "10.%d.%d.0/24 # %d\n\n", i/256, i%256, i)
+	}
+	text := b.String()
+	for _, n := range []int{1, 2, 3, 7} {
+		chunks := splitLines(text, n, 0)
+		var all []SetEntry
+		for _, c := range chunks {
+			part, err := parseSetLines(c.text, c.firstLine)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, part...)
+		}
+		whole, err := parseSetLines(text, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(all, whole) {
+			t.Errorf("%d chunks: entries differ from one piece", n)
+		}
+	}
+	third := strings.IndexByte(text[len(text)/3:], '\n') + len(text)/3 + 1
+	bad := text[:third] + "nonsense\n" + text[third:] + "10.0.0.1/8\n"
+	big := strings.Repeat("# padding to read in chunks\n", minParallelSet/27) + bad
+	_, err := ParseSet("s", "s.txt", strings.NewReader(big))
+	var se *SetError
+	if !errors.As(err, &se) || !strings.Contains(se.Msg, "nonsense") || se.File != "s.txt" {
+		t.Fatalf("error %v, want the first bad line, \"nonsense\"", err)
+	}
+	want := strings.Count(big[:strings.Index(big, "nonsense")], "\n") + 1
+	if se.Line != want {
+		t.Errorf("error at line %d, want %d", se.Line, want)
+	}
 }
