@@ -17,7 +17,7 @@ GOLDEN_PKGS ?= ./filter ./pcap
 TOOLS := tcpdump tshark capinfos
 TOOL_PACKAGES := tcpdump tshark
 
-.PHONY: bench-compile bench-files bench-xdp build test tools lint fuzz fuzz-short bench bench-live demo golden captures clean conformance
+.PHONY: bench-compile bench-files bench-sets bench-xdp build test tools lint fuzz fuzz-short bench bench-live demo golden captures clean conformance
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/weir ./cmd/weir
@@ -79,7 +79,7 @@ bench: build
 	@if [ -f ../shared/corpus/expressions.tsv ]; then $(GO) run ./internal/cmd/optbench -corpus ../shared/corpus/expressions.tsv; \
 	else echo "../shared/corpus/expressions.tsv not found: optimizer comparison with libpcap skipped"; fi
 	scripts/bench-offline.sh bin/weir
-	@$(MAKE) --no-print-directory bench-files bench-live bench-xdp
+	@$(MAKE) --no-print-directory bench-files bench-live bench-xdp bench-sets
 
 # bench-files times writing files (pcap to pcapng, filtered copies) against
 # tcpdump and editcap.
@@ -102,6 +102,12 @@ bench-live: build
 bench-xdp: build
 	@if [ -x ../shared/bench/live.sh ]; then scripts/bench-xdp.sh bin/weir; \
 	else echo "../shared/bench not found: backend benchmark skipped"; fi
+
+# bench-sets: sets in kernel maps (1k to 1M addresses) against tcpdump's
+# "or" chains: start-up, and live capture at XDP.
+bench-sets: build
+	@if [ -x ../shared/bench/live.sh ]; then scripts/bench-sets.sh bin/weir; \
+	else echo "../shared/bench not found: sets benchmark skipped"; fi
 
 golden:
 	$(GO) test $(GOLDEN_PKGS) -update
