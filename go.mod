@@ -12,3 +12,5 @@ require (
 )
 
 require github.com/cilium/ebpf v0.22.0
+
+require go.yaml.in/yaml/v3 v3.0.6

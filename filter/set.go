@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -325,4 +326,16 @@ func parsePort(s string) (uint16, error) {
 		return 0, fmt.Errorf("port %s is over 65535", s)
 	}
 	return uint16(n), nil
+}
+
+// ParseSetEntry reads one entry as a set file's line holds it.
+func ParseSetEntry(s string) (SetEntry, error) { return parseSetEntry(s) }
+
+// NewSet is a set of entries read elsewhere (a rules file's inline list);
+// repeated entries are kept once.
+func NewSet(name, source string, entries []SetEntry) (*Set, error) {
+	if !ValidSetName(name) {
+		return nil, fmt.Errorf("filter: bad set name %q: letters, digits, '.', '-' and '_', starting with a letter or digit", name)
+	}
+	return &Set{Name: name, Source: source, Entries: dropRepeats(slices.Clone(entries))}, nil
 }

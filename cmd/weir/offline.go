@@ -50,6 +50,9 @@ func (c *command) run(ctx context.Context) int {
 		c.errorf("%s", err)
 		return 1
 	}
+	if c.opts.rulesFile != "" || c.opts.check {
+		return c.runRules(expr)
+	}
 	switch {
 	case c.opts.readFile == "" && c.opts.dump > 0:
 		return c.dumpWithoutFile(expr)

@@ -70,6 +70,8 @@ var optionSpecs = []optionSpec{
 	{long: "tc"},
 	{long: "ebpf"},
 	{long: "set", hasArg: true}, // weir's own: --set NAME=FILE, repeatable
+	{long: "rules", hasArg: true},
+	{long: "check"},
 
 	{short: 'I', long: "monitor-mode", unsupported: "monitor mode is not supported"},
 	{short: 'j', long: "time-stamp-type", hasArg: true, unsupported: "time stamp types are not supported yet"},
@@ -148,6 +150,8 @@ type options struct {
 	user           string          // -Z: the user to become once the socket and file are open
 	fanout         int             // --fanout; 0 or 1 for one socket
 	sets           []setOption     // every --set, in order
+	rulesFile      string          // --rules
+	check          bool            // --check: validate --rules and exit
 	backend        backend         // --backend, --xdp, --tc, --ebpf
 	backendSet     bool            // one of them given
 	xdpMode        capture.XDPMode // --xdp-mode
@@ -515,6 +519,10 @@ func (o *options) applyLive(p parsedOption) error {
 		return o.applyBackend(p)
 	case p.spec.long == "set":
 		return o.addSet(p.arg)
+	case p.spec.long == "rules":
+		o.rulesFile = p.arg
+	case p.spec.long == "check":
+		o.check = true
 	case p.spec.long == "fanout":
 		n, err := strconv.ParseInt(p.arg, 10, 32)
 		if err != nil || n < 1 || n > maxFanout {
@@ -534,7 +542,8 @@ const usageText = `Usage: weir [-dDhlnOpqU] [ -B size ] [ -c count ] [ --count ]
 		[ -G seconds ] [ -i interface ]... [ --immediate-mode ]
 		[ -Q in|out|inout ] [ -r file ] [ -s snaplen ]
 		[ --time-stamp-precision precision ] [ --micro ] [ --nano ]
-		[ --set name=file ]... [ --version ] [ -w file ] [ -W filecount ]
+		[ --rules file [ --check ] ] [ --set name=file ]... [ --version ]
+		[ -w file ] [ -W filecount ]
 		[ -y datalinktype ]
 		[ -z postrotate-command ] [ -Z user ]
 		[ expression ]

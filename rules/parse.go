@@ -1,0 +1,162 @@
+package rules
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/weircap/weir/filter"
+)
+
+// Parse reads a rules file: its YAML, the shape of every rule, and its
+// sets (readFile reads set files, named relative to the rules file).
+// Expressions are compiled by Check. Errors are *Error, or the
+// *filter.SetError of a bad line in a set file.
+func Parse(path string, data []byte, readFile func(string) ([]byte, error)) (*File, error) {
+	p := &parser{path: path, readFile: readFile}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, p.yamlError(err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, p.errorf(Position{1, 1}, "empty rules file: it needs a list of rules")
+	}
+	f, err := p.file(doc.Content[0])
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+type parser struct {
+	path     string
+	readFile func(string) ([]byte, error)
+}
+
+func (p *parser) errorf(at Position, format string, args ...any) *Error {
+	return &Error{File: p.path, Position: at, Msg: fmt.Sprintf(format, args...)}
+}
+
+func pos(n *yaml.Node) Position { return Position{n.Line, n.Column} }
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlError places a YAML syntax error at its line.
+func (p *parser) yamlError(err error) error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return p.errorf(Position{line, 1}, "bad YAML: %s", m[2])
+	}
+	return p.errorf(Position{1, 1}, "bad YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+// mapping walks a mapping's keys, refusing those not in known.
+func (p *parser) mapping(n *yaml.Node, what string, known []string, each func(key string, k, v *yaml.Node) error) error {
+	if n.Kind != yaml.MappingNode {
+		return p.errorf(pos(n), "%s must be a mapping (key: value lines)", what)
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if known != nil && !slices.Contains(known, k.Value) {
+			return p.errorf(pos(k), "unknown key %q in %s (known: %s)", k.Value, what, strings.Join(known, ", "))
+		}
+		if seen[k.Value] {
+			return p.errorf(pos(k), "%q given twice in %s", k.Value, what)
+		}
+		seen[k.Value] = true
+		if err := each(k.Value, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *parser) file(n *yaml.Node) (*File, error) {
+	f := &File{Path: p.path, Sets: map[string]*filter.Set{}, SetPos: map[string]Position{}}
+	var rulesNode *yaml.Node
+	err := p.mapping(n, "the rules file", []string{"sets", "rules"}, func(key string, k, v *yaml.Node) error {
+		if key == "sets" {
+			return p.sets(v, f)
+		}
+		rulesNode = v
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rulesNode == nil || rulesNode.Kind != yaml.SequenceNode || len(rulesNode.Content) == 0 {
+		at := pos(n)
+		if rulesNode != nil {
+			at = pos(rulesNode)
+		}
+		return nil, p.errorf(at, "no rules: the file needs \"rules:\" with a list of rules")
+	}
+	names := map[string]Position{}
+	for _, rn := range rulesNode.Content {
+		r, err := p.rule(rn)
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := names[r.Name]; dup {
+			return nil, p.errorf(r.Pos, "a second rule named %q (the first is at line %d)", r.Name, prev.Line)
+		}
+		names[r.Name] = r.Pos
+		f.Rules = append(f.Rules, r)
+	}
+	return f, nil
+}
+
+// sets reads "sets:": each a list of entries or the name of a set file.
+func (p *parser) sets(n *yaml.Node, f *File) error {
+	into := f.Sets
+	return p.mapping(n, "sets", nil, func(name string, k, v *yaml.Node) error {
+		f.SetPos[name] = pos(k)
+		if !filter.ValidSetName(name) {
+			return p.errorf(pos(k), "bad set name %q: letters, digits, '.', '-' and '_', starting with a letter or digit", name)
+		}
+		switch v.Kind {
+		case yaml.ScalarNode:
+			file := v.Value
+			if !filepath.IsAbs(file) {
+				file = filepath.Join(filepath.Dir(p.path), file)
+			}
+			data, err := p.readFile(file)
+			if err != nil {
+				return p.errorf(pos(v), "set %q: %v", name, err)
+			}
+			s, err := filter.ParseSet(name, file, strings.NewReader(string(data)))
+			if err != nil {
+				return err
+			}
+			into[name] = s
+		case yaml.SequenceNode:
+			var entries []filter.SetEntry
+			for _, en := range v.Content {
+				if en.Kind != yaml.ScalarNode {
+					return p.errorf(pos(en), "set %q: each entry is an address, network, port, port range or MAC address", name)
+				}
+				e, err := filter.ParseSetEntry(en.Value)
+				if err != nil {
+					return p.errorf(pos(en), "set %q: %v", name, err)
+				}
+				e.Line = int32(en.Line)
+				entries = append(entries, e)
+			}
+			s, err := filter.NewSet(name, p.path, entries)
+			if err != nil {
+				return p.errorf(pos(k), "%v", err)
+			}
+			into[name] = s
+		default:
+			return p.errorf(pos(v), "set %q must be a list of entries or the name of a set file", name)
+		}
+		return nil
+	})
+}
