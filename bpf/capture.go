@@ -52,6 +52,7 @@ const (
 const (
 	xdpPass = 2  // XDP_PASS
 	tcxNext = -1 // TCX_NEXT
+	xdpDrop = 1  // XDP_DROP
 )
 
 // Labels of the capture program.
@@ -64,6 +65,7 @@ const (
 	labelSubmit   = "capture_submit"
 	labelMinSnap  = "capture_min_snaplen"
 	labelMinLen   = "capture_min_length"
+	labelReturn   = "capture_return"
 )
 
 // CaptureSpec describes a capture program.
@@ -84,6 +86,9 @@ type CaptureSpec struct {
 	// switch). 0 wakes the reader whenever it has read everything, the
 	// kernel's default.
 	WakeupBytes uint32
+	// Rules, when given, make it a rules program (RulesProgram) in
+	// place of Filter.
+	Rules []RuleSpec
 }
 
 // MaxCaptureSnaplen is the largest snap length a capture program copies,
@@ -122,14 +127,17 @@ func CaptureProgram(spec CaptureSpec) (asm.Instructions, error) {
 	if spec.Snaplen == 0 || spec.Snaplen > MaxCaptureSnaplen {
 		return nil, fmt.Errorf("bpf: capture snap length %d is not within 1 to %d", spec.Snaplen, MaxCaptureSnaplen)
 	}
+	if len(spec.Rules) > 0 {
+		return RulesProgram(RulesSpec{Hook: spec.Hook, Snaplen: spec.Snaplen, WakeupBytes: spec.WakeupBytes, Rules: spec.Rules})
+	}
 	if len(spec.Filter) == 0 {
 		return nil, errors.New("bpf: capture program without a filter fragment")
 	}
 	insns := append(asm.Instructions(nil), spec.Filter...)
 	insns = append(insns, verdictToLength(spec)...)
 	insns = append(insns, reserveRecord(spec.Snaplen)...)
-	insns = append(insns, fillRecord(spec.Hook, spec.WakeupBytes)...)
-	insns = append(insns, epilogue(spec.Hook)...)
+	insns = append(insns, fillRecord(spec.Hook, spec.WakeupBytes, false)...)
+	insns = append(insns, epilogue(spec.Hook, false)...)
 	return insns, nil
 }
 
@@ -205,8 +213,9 @@ const (
 	ringAvailData   = 0 // BPF_RB_AVAIL_DATA
 )
 
-// fillRecord writes the header and copies the packet into the record.
-func fillRecord(hook CaptureHook, wakeupBytes uint32) asm.Instructions {
+// fillRecord writes the header and copies the packet into the record;
+// with rules, the number of the rule (stack slot ruleSlot) too.
+func fillRecord(hook CaptureHook, wakeupBytes uint32, rules bool) asm.Instructions {
 	insns := asm.Instructions{
 		asm.JEq.Imm(asm.R0, 0, labelDrop).WithSymbol(labelReserved),
 		asm.Mov.Reg(asm.R7, asm.R0),
@@ -216,6 +225,12 @@ func fillRecord(hook CaptureHook, wakeupBytes uint32) asm.Instructions {
 		asm.StoreMem(asm.R7, recCaptureLength, asm.R9, asm.Word),
 	}
 	insns = append(insns, fillMetadata(hook)...)
+	if rules {
+		insns = append(insns,
+			asm.LoadMem(asm.R1, asm.RFP, ruleSlot, asm.Word),
+			asm.StoreMem(asm.R7, recRule, asm.R1, asm.Half),
+		)
+	}
 	load := asm.FnSkbLoadBytes
 	if hook == HookXDP {
 		load = asm.FnXdpLoadBytes
@@ -286,13 +301,24 @@ func fillMetadata(hook CaptureHook) asm.Instructions {
 
 // epilogue discards a record the copy failed for, counts drops and
 // submissions in CountersMap (slot offset in R7) and lets the packet go
-// on.
-func epilogue(hook CaptureHook) asm.Instructions {
+// on; with rules, it drops it when the rule says so (stack slot
+// dropSlot).
+func epilogue(hook CaptureHook, rules bool) asm.Instructions {
 	ret := int32(xdpPass)
 	if hook != HookXDP {
 		ret = tcxNext
 	}
-	return asm.Instructions{
+	exit := asm.Instructions{asm.Mov.Imm(asm.R0, ret).WithSymbol(labelExit), asm.Return()}
+	if rules {
+		exit = asm.Instructions{
+			asm.Mov.Imm(asm.R0, ret).WithSymbol(labelExit),
+			asm.LoadMem(asm.R1, asm.RFP, dropSlot, asm.Word),
+			asm.JEq.Imm(asm.R1, 0, labelReturn),
+			asm.Mov.Imm(asm.R0, xdpDrop),
+			asm.Return().WithSymbol(labelReturn),
+		}
+	}
+	return append(asm.Instructions{
 		asm.Mov.Reg(asm.R1, asm.R7).WithSymbol(labelDiscard),
 		asm.Mov.Imm(asm.R2, 0),
 		asm.FnRingbufDiscard.Call(),
@@ -306,9 +332,7 @@ func epilogue(hook CaptureHook) asm.Instructions {
 		asm.Add.Reg(asm.R0, asm.R7),
 		asm.Mov.Imm(asm.R1, 1),
 		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
-		asm.Mov.Imm(asm.R0, ret).WithSymbol(labelExit),
-		asm.Return(),
-	}
+	}, exit...)
 }
 
 // DefaultRingBytes is the ring buffer size when none is asked for:

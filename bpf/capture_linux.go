@@ -17,6 +17,8 @@ type CaptureObjects struct {
 	Counters *ebpf.Map
 	// SetMaps are the maps of the filter's set lookups, by SetMap name.
 	SetMaps map[string]*ebpf.Map
+	// RuleCounters is a rules program's counters, nil without rules.
+	RuleCounters *ebpf.Map
 }
 
 // captureLicense is GPL-compatible, as bpf_ktime_get_ns's siblings and
@@ -36,6 +38,10 @@ func captureCollectionSpec(specs []CaptureSpec, ringBytes uint32, sets []SetMap)
 	}
 	for _, m := range sets {
 		cs.Maps[m.Name] = setMapSpec(m)
+	}
+	if n := len(specs[0].Rules); n > 0 {
+		cs.Maps[RuleCountersMap] = &ebpf.MapSpec{Name: RuleCountersMap, Type: ebpf.PerCPUArray, KeySize: 4,
+			ValueSize: 8 * RuleCounterWords, MaxEntries: uint32(n)}
 	}
 	for _, spec := range specs {
 		insns, err := CaptureProgram(spec)
@@ -92,6 +98,7 @@ func LoadCapture(specs []CaptureSpec, ringBytes uint32, sets []SetMap) (*Capture
 		Counters: coll.Maps[CountersMap],
 		SetMaps:  map[string]*ebpf.Map{},
 	}
+	objs.RuleCounters = coll.Maps[RuleCountersMap]
 	for _, m := range sets {
 		objs.SetMaps[m.Name] = coll.Maps[m.Name]
 	}
@@ -119,6 +126,27 @@ func (o *CaptureObjects) ReadCounters() (submitted, dropped uint64, err error) {
 	return submitted, dropped, nil
 }
 
+// ReadRuleCounters sums each rule's per-CPU counters.
+func (o *CaptureObjects) ReadRuleCounters() ([][RuleCounterWords]uint64, error) {
+	if o.RuleCounters == nil {
+		return nil, nil
+	}
+	n := int(o.RuleCounters.MaxEntries())
+	out := make([][RuleCounterWords]uint64, n)
+	for i := range out {
+		var perCPU [][RuleCounterWords]uint64
+		if err := o.RuleCounters.Lookup(uint32(i), &perCPU); err != nil {
+			return nil, fmt.Errorf("bpf: reading the rule counters: %w", err)
+		}
+		for _, c := range perCPU {
+			for w := range c {
+				out[i][w] += c[w]
+			}
+		}
+	}
+	return out, nil
+}
+
 // Close releases the programs and maps (attached programs stay until
 // their links go).
 func (o *CaptureObjects) Close() error {
@@ -128,7 +156,7 @@ func (o *CaptureObjects) Close() error {
 			first = err
 		}
 	}
-	maps := []*ebpf.Map{o.Ring, o.Counters}
+	maps := []*ebpf.Map{o.Ring, o.Counters, o.RuleCounters}
 	for _, m := range o.SetMaps {
 		maps = append(maps, m)
 	}

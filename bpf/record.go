@@ -16,7 +16,8 @@ import (
 //	22  u16 VLAN protocol, big-endian (tcx)
 //	24  u8  Linux packet type (sll_pkttype); PacketTypeUnknown at XDP
 //	25  u8  1 when a VLAN tag was taken out of the packet (tcx)
-//	26  6 bytes of zeros
+//	26  u16 the rule that captured the packet, from 1 (0: no rules)
+//	28  4 bytes of zeros
 //	32  the packet's first bytes; the record is padded to its size class
 const (
 	recTimestamp     = 0
@@ -27,6 +28,7 @@ const (
 	recVLANProto     = 22
 	recPacketType    = 24
 	recFlags         = 25
+	recRule          = 26
 
 	// RecordHeaderLen is the size of a record's header.
 	RecordHeaderLen = 32
@@ -48,6 +50,9 @@ type Record struct {
 	VLANPresent bool
 	VLANTCI     uint16
 	VLANProto   uint16
+	// Rule is the number of the rule that captured the packet, from 1;
+	// 0 without rules.
+	Rule uint16
 	// Data is the captured bytes, within the decoded buffer.
 	Data []byte
 }
@@ -67,6 +72,7 @@ func DecodeRecord(b []byte, r *Record) error {
 	r.VLANProto = binary.BigEndian.Uint16(b[recVLANProto:])
 	r.PacketType = b[recPacketType]
 	r.VLANPresent = b[recFlags]&1 != 0
+	r.Rule = ne.Uint16(b[recRule:])
 	room := len(b) - RecordHeaderLen
 	switch {
 	case uint64(r.CaptureLength) > uint64(room):

@@ -3,6 +3,7 @@ package capture
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/weircap/weir/bpf"
@@ -80,6 +81,26 @@ type HookConfig struct {
 	Config
 	Hook    Hook
 	XDPMode XDPMode
+	// Rules, when given, replace Config.Filter: the first rule whose
+	// filter matches takes the packet (bpf.RulesProgram). Their filters'
+	// lookups use Config.Sets.
+	Rules []Rule
+}
+
+// Rule is one rule of a rules capture.
+type Rule struct {
+	Name    string // in the pcapng comment of each packet it captures
+	Filter  filter.Program
+	Sample  uint32
+	Snaplen uint32
+	Action  bpf.RuleAction
+	Capture bool // with bpf.RuleDrop: copy the packet too
+}
+
+// RuleStats are a rule's counters.
+type RuleStats struct {
+	Name                                   string
+	Matched, SampledOut, Captured, Dropped uint64
 }
 
 // hooksFor is which programs a capture needs: XDP sees received packets
@@ -191,18 +212,39 @@ func recordPacket(r *bpf.Record, off clockOffset, micro bool, buf []byte, ci *pc
 // macLen is an Ethernet address's length.
 const macLen = 6
 
-// captureSpecs builds the capture programs' specs: the filter lowered for
-// each hook's view of the packet.
-func captureSpecs(hooks []bpf.CaptureHook, f filter.Program, snaplen uint32) ([]bpf.CaptureSpec, error) {
+// captureSpecs builds the capture programs' specs: the filter, or each
+// rule's, lowered for each hook's view of the packet.
+func captureSpecs(hooks []bpf.CaptureHook, f filter.Program, rules []Rule, snaplen uint32) ([]bpf.CaptureSpec, error) {
 	specs := make([]bpf.CaptureSpec, len(hooks))
 	for i, h := range hooks {
-		frag, err := lowerFilter(f, h, snaplen)
-		if err != nil {
-			return nil, err
+		specs[i] = bpf.CaptureSpec{Hook: h, Snaplen: snaplen}
+		if len(rules) == 0 {
+			frag, err := lowerFilter(f, h, snaplen)
+			if err != nil {
+				return nil, err
+			}
+			specs[i].Filter = frag
+			continue
 		}
-		specs[i] = bpf.CaptureSpec{Hook: h, Snaplen: snaplen, Filter: frag}
+		for _, r := range rules {
+			frag, err := lowerFilter(r.Filter, h, snaplen)
+			if err != nil {
+				return nil, fmt.Errorf("rule %q: %w", r.Name, err)
+			}
+			specs[i].Rules = append(specs[i].Rules, bpf.RuleSpec{Filter: frag, Sample: r.Sample,
+				Snaplen: r.Snaplen, Action: r.Action, Capture: r.Capture})
+		}
 	}
 	return specs, nil
+}
+
+// ruleComments are the pcapng comments of each rule's packets, made once.
+func ruleComments(rules []Rule) []string {
+	out := make([]string, len(rules))
+	for i, r := range rules {
+		out[i] = "rule: " + r.Name
+	}
+	return out
 }
 
 // HookFilterConfig is how to compile a filter for an eBPF capture on
@@ -218,4 +260,15 @@ func HookFilterConfig(iface string, h Hook) (filter.Config, error) {
 		cfg.KernelVLAN = false
 	}
 	return cfg, nil
+}
+
+// mergeSetMaps adds to maps those of more it lacks: rules that use the
+// same set share its maps.
+func mergeSetMaps(maps, more []bpf.SetMap) []bpf.SetMap {
+	for _, m := range more {
+		if !slices.ContainsFunc(maps, func(o bpf.SetMap) bool { return o.Name == m.Name }) {
+			maps = append(maps, m)
+		}
+	}
+	return maps
 }

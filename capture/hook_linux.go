@@ -38,6 +38,9 @@ type HookSource struct {
 	poll time.Duration
 	// onWait runs before the reader waits for the ring (OnWait).
 	onWait func()
+	// rules and the comments of their packets, for a rules capture.
+	rules    []Rule
+	comments []string
 
 	// ReadPacket's state, reused so that reading allocates nothing.
 	decoded bpf.Record
@@ -45,10 +48,11 @@ type HookSource struct {
 	readMu  sync.Mutex // held while reading; Close takes it to unmap
 	drained bool       // after Stop, the ring was read once more
 
-	stopped atomic.Bool
-	closed  atomic.Bool
-	mu      sync.Mutex // guards links, closing and stats
-	stats   Stats
+	stopped   atomic.Bool
+	closed    atomic.Bool
+	mu        sync.Mutex // guards links, closing and stats
+	stats     Stats
+	ruleStats []RuleStats // as last read, kept past Close
 }
 
 // OpenHook starts an eBPF capture as cfg says: it loads the capture
@@ -73,12 +77,16 @@ func OpenHook(cfg HookConfig) (*HookSource, error) {
 	if snaplen == 0 || snaplen > maxSnaplen {
 		snaplen = maxSnaplen
 	}
-	specs, err := captureSpecs(hooks, cfg.Filter, snaplen)
+	if len(cfg.Rules) > 0 && cfg.Filter != nil {
+		return nil, fmt.Errorf("capture: %s: rules replace the filter: give one or the other", target.name)
+	}
+	specs, err := captureSpecs(hooks, cfg.Filter, cfg.Rules, snaplen)
 	if err != nil {
 		return nil, fmt.Errorf("capture: %s: %w", target.name, err)
 	}
 	ringBytes := bpf.RingBytes(cfg.BufferSize, snaplen, os.Getpagesize())
-	s := &HookSource{name: target.name, snaplen: snaplen, micro: !cfg.Nanoseconds, promisc: -1}
+	s := &HookSource{name: target.name, snaplen: snaplen, micro: !cfg.Nanoseconds, promisc: -1,
+		rules: cfg.Rules, comments: ruleComments(cfg.Rules)}
 	if s.poll = hookPollInterval(cfg.BlockTimeout); s.poll > 0 {
 		for i := range specs {
 			specs[i].WakeupBytes = ringBytes / wakeupFraction
@@ -103,6 +111,13 @@ func OpenHook(cfg HookConfig) (*HookSource, error) {
 func (s *HookSource) open(target captureTarget, cfg HookConfig, specs []bpf.CaptureSpec, ringBytes uint32) error {
 	var err error
 	maps, err := bpf.SetMaps(cfg.Filter, cfg.Sets)
+	for _, r := range cfg.Rules {
+		if err == nil {
+			var more []bpf.SetMap
+			more, err = bpf.SetMaps(r.Filter, cfg.Sets)
+			maps = mergeSetMaps(maps, more)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("capture: %s: %w", target.name, err)
 	}
@@ -246,7 +261,12 @@ func (s *HookSource) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error) {
 			if err := bpf.DecodeRecord(rec, &s.decoded); err != nil {
 				return nil, fmt.Errorf("capture: %s: %w", s.name, err)
 			}
-			return recordPacket(&s.decoded, s.offset, s.micro, s.buf, ci), nil
+			data := recordPacket(&s.decoded, s.offset, s.micro, s.buf, ci)
+			ci.Comment = ""
+			if r := int(s.decoded.Rule); r > 0 && r <= len(s.comments) {
+				ci.Comment = s.comments[r-1]
+			}
+			return data, nil
 		}
 		if s.stopped.Load() {
 			if s.drained {
@@ -289,6 +309,29 @@ func (s *HookSource) Stop() {
 	s.closeLinks()
 	s.stopped.Store(true)
 	s.waiter.wake()
+}
+
+// RuleStats returns each rule's counters, nil without rules.
+func (s *HookSource) RuleStats() ([]RuleStats, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.rules) == 0 {
+		return nil, nil
+	}
+	if s.closed.Load() {
+		return s.ruleStats, nil
+	}
+	counts, err := s.objs.ReadRuleCounters()
+	if err != nil {
+		return nil, fmt.Errorf("capture: %s: %w", s.name, err)
+	}
+	s.ruleStats = make([]RuleStats, len(s.rules))
+	for i, r := range s.rules {
+		c := counts[i]
+		s.ruleStats[i] = RuleStats{Name: r.Name, Matched: c[bpf.RuleMatched], SampledOut: c[bpf.RuleSampledOut],
+			Captured: c[bpf.RuleCaptured], Dropped: c[bpf.RuleDropped]}
+	}
+	return s.ruleStats, nil
 }
 
 // Stats returns the programs' counters: packets that matched (those

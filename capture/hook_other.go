@@ -37,3 +37,6 @@ func (s *HookSource) Close() error { return nil }
 
 // OnWait does nothing.
 func (s *HookSource) OnWait(f func()) {}
+
+// RuleStats returns ErrNotSupported.
+func (s *HookSource) RuleStats() ([]RuleStats, error) { return nil, ErrNotSupported }

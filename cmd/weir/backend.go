@@ -174,7 +174,14 @@ func (c *command) openWith(b backend, cfg capture.Config, expr string) (liveSour
 	}
 	switch b {
 	case backendXDP, backendTC:
-		return c.system.OpenHook(capture.HookConfig{Config: cfg, Hook: b.hook(), XDPMode: c.opts.xdpMode})
+		hcfg := capture.HookConfig{Config: cfg, Hook: b.hook(), XDPMode: c.opts.xdpMode}
+		if c.rules != nil {
+			if hcfg.Rules, hcfg.Sets, err = c.hookRules(fcfg); err != nil {
+				c.reportRulesError(err)
+				return nil, errReported
+			}
+		}
+		return c.system.OpenHook(hcfg)
 	case backendEBPF:
 		cfg.EBPF = true
 	}

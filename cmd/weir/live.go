@@ -222,6 +222,7 @@ func (c *command) runLive(ctx context.Context, expr string) int {
 func (c *command) finishLive(captures []*liveCapture, out *liveOutput, readErr, writeErr error, signalled bool) int {
 	var total capture.Stats
 	var statsErr error
+	var ruleStats []capture.RuleStats
 	for _, l := range captures {
 		st, err := l.src.Stats()
 		if err != nil && statsErr == nil {
@@ -229,6 +230,15 @@ func (c *command) finishLive(captures []*liveCapture, out *liveOutput, readErr, 
 		}
 		total.Received += st.Received
 		total.Dropped += st.Dropped
+		if r, ok := l.src.(interface {
+			RuleStats() ([]capture.RuleStats, error)
+		}); ok {
+			rs, err := r.RuleStats()
+			if err != nil && statsErr == nil {
+				statsErr = err
+			}
+			ruleStats = append(ruleStats, rs...)
+		}
 	}
 	// The file's statistics are read from the captures as it closes.
 	if err := out.close(); err != nil && writeErr == nil {
@@ -259,6 +269,7 @@ func (c *command) finishLive(captures []*liveCapture, out *liveOutput, readErr, 
 	}
 	fmt.Fprintf(c.stderr, "%d packet%s received by filter\n%d packet%s dropped by kernel\n",
 		total.Received, plural64(total.Received), total.Dropped, plural64(total.Dropped))
+	c.printRuleStats(ruleStats)
 	return status
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/pcap"
+	"github.com/weircap/weir/rules"
 )
 
 // Buffer sizes for the offline path: large, so that reading and writing cost
@@ -30,6 +31,7 @@ type command struct {
 	stderr io.Writer
 	system liveSystem
 	sets   map[string]*filter.Set // from --set, for every compile
+	rules  *rules.File            // --rules, when capturing with it
 	postRotateState
 }
 
@@ -51,7 +53,7 @@ func (c *command) run(ctx context.Context) int {
 		return 1
 	}
 	if c.opts.rulesFile != "" || c.opts.check {
-		return c.runRules(expr)
+		return c.runRules(ctx, expr)
 	}
 	switch {
 	case c.opts.readFile == "" && c.opts.dump > 0:

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 
+	"github.com/weircap/weir/bpf"
+	"github.com/weircap/weir/capture"
 	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/pcap"
 	"github.com/weircap/weir/rules"
@@ -14,7 +17,7 @@ import (
 // runRules is --rules: with --check, the file is read and every rule
 // compiled for the backend asked for (XDP allows "drop"), and nothing is
 // captured.
-func (c *command) runRules(expr string) int {
+func (c *command) runRules(ctx context.Context, expr string) int {
 	switch {
 	case c.opts.rulesFile == "":
 		c.errorf("--check checks a rules file: give it with --rules FILE")
@@ -23,35 +26,65 @@ func (c *command) runRules(expr string) int {
 		c.errorf("--rules replaces the expression: put %q in a rule's match", expr)
 		return 1
 	}
-	compiled, err := c.loadRules()
+	f, err := c.parseRules()
+	if err == nil {
+		_, err = f.Compile(c.rulesTarget(filter.Config{LinkType: pcap.LinkTypeEthernet, Snaplen: c.liveSnaplen(), Optimize: !c.opts.noOptimize}))
+	}
 	if err != nil {
 		c.reportRulesError(err)
 		return 1
 	}
 	if !c.opts.check {
-		c.errorf("--rules: capturing with a rules file is not supported yet; --check validates one")
-		return 1
+		if c.opts.backend != backendXDP && c.opts.backend != backendTC {
+			c.errorf("capturing with rules needs --xdp or --tc: the rules run in their eBPF program")
+			return 1
+		}
+		c.rules = f
+		return c.runLive(ctx, "")
 	}
-	f := compiled.File
 	fmt.Fprintf(c.stdout, "%s: %d rule%s, %d set%s: OK\n", f.Path, len(f.Rules), plural(len(f.Rules)), len(f.Sets), plural(len(f.Sets)))
 	return 0
 }
 
-// loadRules reads and compiles --rules for the backend asked for.
-func (c *command) loadRules() (*rules.Compiled, error) {
+// parseRules reads --rules.
+func (c *command) parseRules() (*rules.File, error) {
 	data, err := os.ReadFile(c.opts.rulesFile)
 	if err != nil {
 		return nil, err
 	}
-	f, err := rules.Parse(c.opts.rulesFile, data, os.ReadFile)
+	return rules.Parse(c.opts.rulesFile, data, os.ReadFile)
+}
+
+// rulesTarget is what the rules compile for: the backend asked for (XDP
+// allows "drop"), with the --set sets.
+func (c *command) rulesTarget(cfg filter.Config) rules.Target {
+	return rules.Target{Filter: cfg, XDP: c.opts.backend == backendXDP, Sets: c.sets}
+}
+
+// hookRules compiles the rules for a capture's filter configuration.
+func (c *command) hookRules(fcfg filter.Config) ([]capture.Rule, map[string]*filter.Set, error) {
+	compiled, err := c.rules.Compile(c.rulesTarget(fcfg))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return f.Compile(rules.Target{
-		Filter: filter.Config{LinkType: pcap.LinkTypeEthernet, Snaplen: c.liveSnaplen(), Optimize: !c.opts.noOptimize},
-		XDP:    c.opts.backend == backendXDP,
-		Sets:   c.sets,
-	})
+	out := make([]capture.Rule, len(c.rules.Rules))
+	for i, r := range c.rules.Rules {
+		out[i] = capture.Rule{Name: r.Name, Filter: compiled.Programs[i], Sample: r.Sample, Snaplen: r.Snaplen,
+			Action: ruleActions[r.Action], Capture: r.Capture}
+	}
+	return out, compiled.Sets, nil
+}
+
+var ruleActions = map[rules.Action]bpf.RuleAction{
+	rules.ActionCapture: bpf.RuleCapture, rules.ActionDrop: bpf.RuleDrop, rules.ActionPass: bpf.RulePass,
+}
+
+// printRuleStats prints each rule's counters after tcpdump's lines.
+func (c *command) printRuleStats(stats []capture.RuleStats) {
+	for _, s := range stats {
+		fmt.Fprintf(c.stderr, "rule %q: %d matched, %d sampled out, %d captured, %d dropped\n",
+			s.Name, s.Matched, s.SampledOut, s.Captured, s.Dropped)
+	}
 }
 
 // reportRulesError prints a rules file's error: file:line:column, and
