@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -149,5 +150,55 @@ func TestKernelSetLookupsEqualVM(t *testing.T) {
 	}
 	if runs < 3000 {
 		t.Errorf("only %d kernel runs", runs)
+	}
+}
+
+// TestUpdateSetMap: a map updated in place holds exactly the new set's
+// keys, and a set grown beyond the map's room is refused untouched.
+func TestUpdateSetMap(t *testing.T) {
+	requireBPF(t)
+	parse := func(text string) *filter.Set {
+		s, err := filter.ParseSet("s", "s.txt", strings.NewReader(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	old := BuildSetMaps(0, filter.LookupIPv4, parse("10.0.0.0/8\n198.18.0.1\n198.19.0.0/16\n"))
+	loaded, err := newSetMaps(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, m := range loaded {
+			m.Close()
+		}
+	}()
+	next := BuildSetMaps(0, filter.LookupIPv4, parse("198.18.0.1\n192.0.2.0/24\n"))
+	for _, m := range next {
+		if err := UpdateSetMap(loaded[m.Name], m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, m := range next {
+		var k [8]byte
+		var v uint8
+		it := loaded[m.Name].Iterate()
+		for it.Next(&k, &v) {
+			got = append(got, fmt.Sprintf("%d.%d.%d.%d/%d", k[4], k[5], k[6], k[7], k[0]))
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"192.0.2.0/24", "198.18.0.1/32"}; !slices.Equal(got, want) {
+		t.Errorf("after the update the maps hold %v, want %v", got, want)
+	}
+	var big strings.Builder
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&big, "10.%d.%d.0/24\n", i/256, i%256)
+	}
+	grown := BuildSetMaps(0, filter.LookupIPv4, parse(big.String()))
+	if err := UpdateSetMap(loaded[grown[0].Name], grown[0]); err == nil || !strings.Contains(err.Error(), "more than the") {
+		t.Errorf("a set beyond the map's room: %v, want a refusal", err)
 	}
 }

@@ -141,3 +141,38 @@ func newSetMaps(maps []SetMap) (map[string]*ebpf.Map, error) {
 	}
 	return loaded, fillSetMaps(loaded, maps)
 }
+
+// UpdateSetMap makes em hold exactly the keys of m, in place, for a set
+// reloaded while its program runs: the new keys are written first and
+// the stale ones deleted after, so a key in both sets is never missing.
+// A set grown beyond the map's room is refused before anything changes.
+func UpdateSetMap(em *ebpf.Map, m SetMap) error {
+	if uint32(m.Len()) > em.MaxEntries() {
+		return fmt.Errorf("bpf: %s: %d entries, more than the %d its map has room for", m.Name, m.Len(), em.MaxEntries())
+	}
+	size := int(m.KeySize)
+	keep := make(map[string]bool, m.Len())
+	for i := 0; i < m.Len(); i++ {
+		keep[string(m.Keys[i*size:(i+1)*size])] = true
+	}
+	var stale [][]byte
+	key, value := make([]byte, size), make([]byte, 1)
+	it := em.Iterate()
+	for it.Next(&key, &value) {
+		if !keep[string(key)] {
+			stale = append(stale, bytes.Clone(key))
+		}
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("bpf: reading %s: %w", m.Name, err)
+	}
+	if err := fillSetMap(em, m); err != nil {
+		return err
+	}
+	for _, k := range stale {
+		if err := em.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return fmt.Errorf("bpf: updating %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/weircap/weir/bpf"
+	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/pcap"
 )
 
@@ -41,6 +42,9 @@ type HookSource struct {
 	// rules and the comments of their packets, for a rules capture.
 	rules    []Rule
 	comments []string
+	// programs are the filter or the rules' filters, whose set lookups
+	// UpdateSets fills again.
+	programs []filter.Program
 
 	// ReadPacket's state, reused so that reading allocates nothing.
 	decoded bpf.Record
@@ -86,7 +90,10 @@ func OpenHook(cfg HookConfig) (*HookSource, error) {
 	}
 	ringBytes := bpf.RingBytes(cfg.BufferSize, snaplen, os.Getpagesize())
 	s := &HookSource{name: target.name, snaplen: snaplen, micro: !cfg.Nanoseconds, promisc: -1,
-		rules: cfg.Rules, comments: ruleComments(cfg.Rules)}
+		rules: cfg.Rules, comments: ruleComments(cfg.Rules), programs: []filter.Program{cfg.Filter}}
+	for _, r := range cfg.Rules {
+		s.programs = append(s.programs, r.Filter)
+	}
 	if s.poll = hookPollInterval(cfg.BlockTimeout); s.poll > 0 {
 		for i := range specs {
 			specs[i].WakeupBytes = ringBytes / wakeupFraction
@@ -309,6 +316,36 @@ func (s *HookSource) Stop() {
 	s.closeLinks()
 	s.stopped.Store(true)
 	s.waiter.wake()
+}
+
+// UpdateSets fills the maps of the programs' set lookups from sets, in
+// place, while the programs run: the programs must look up the same
+// kinds of entries as they were compiled for (same programs compiled
+// with the new sets), which the caller checks.
+func (s *HookSource) UpdateSets(sets map[string]*filter.Set) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return fmt.Errorf("capture: %s: closed", s.name)
+	}
+	var maps []bpf.SetMap
+	for _, p := range s.programs {
+		more, err := bpf.SetMaps(p, sets)
+		if err != nil {
+			return fmt.Errorf("capture: %s: %w", s.name, err)
+		}
+		maps = mergeSetMaps(maps, more)
+	}
+	for _, m := range maps {
+		em := s.objs.SetMaps[m.Name]
+		if em == nil {
+			return fmt.Errorf("capture: %s: no map %s in the running program", s.name, m.Name)
+		}
+		if err := bpf.UpdateSetMap(em, m); err != nil {
+			return fmt.Errorf("capture: %s: %w", s.name, err)
+		}
+	}
+	return nil
 }
 
 // RuleStats returns each rule's counters, nil without rules.

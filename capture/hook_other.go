@@ -2,7 +2,10 @@
 
 package capture
 
-import "github.com/weircap/weir/pcap"
+import (
+	"github.com/weircap/weir/filter"
+	"github.com/weircap/weir/pcap"
+)
 
 // HookSource is an eBPF capture; only Linux has one.
 type HookSource struct{}
@@ -40,3 +43,6 @@ func (s *HookSource) OnWait(f func()) {}
 
 // RuleStats returns ErrNotSupported.
 func (s *HookSource) RuleStats() ([]RuleStats, error) { return nil, ErrNotSupported }
+
+// UpdateSets returns ErrNotSupported.
+func (s *HookSource) UpdateSets(sets map[string]*filter.Set) error { return ErrNotSupported }

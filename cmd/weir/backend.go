@@ -175,13 +175,24 @@ func (c *command) openWith(b backend, cfg capture.Config, expr string) (liveSour
 	switch b {
 	case backendXDP, backendTC:
 		hcfg := capture.HookConfig{Config: cfg, Hook: b.hook(), XDPMode: c.opts.xdpMode}
+		programs := []filter.Program{cfg.Filter}
 		if c.rules != nil {
 			if hcfg.Rules, hcfg.Sets, err = c.hookRules(fcfg); err != nil {
 				c.reportRulesError(err)
 				return nil, errReported
 			}
+			programs = programs[:0]
+			for _, r := range hcfg.Rules {
+				programs = append(programs, r.Filter)
+			}
 		}
-		return c.system.OpenHook(hcfg)
+		src, err := c.system.OpenHook(hcfg)
+		if u, ok := src.(interface {
+			UpdateSets(map[string]*filter.Set) error
+		}); ok && err == nil && len(hcfg.Sets) > 0 {
+			c.reloadables = append(c.reloadables, reloadable{src: u, fcfg: fcfg, expr: expr, programs: programs})
+		}
+		return src, err
 	case backendEBPF:
 		cfg.EBPF = true
 	}

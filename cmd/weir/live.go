@@ -178,6 +178,11 @@ func (c *command) runLive(ctx context.Context, expr string) int {
 	if !ok {
 		return 1
 	}
+	if len(c.reloadables) > 0 {
+		reload := func() { c.reloadSets(c.reloadables) }
+		reloader.Store(&reload)
+		defer reloader.Store(nil)
+	}
 	defer func() {
 		for _, l := range captures {
 			l.close()

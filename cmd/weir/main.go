@@ -13,10 +13,23 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	hupCtx, hup := context.WithCancel(context.Background())
+	ctx, stop := signal.NotifyContext(hupCtx, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP stops the run as the others do, unless a capture with sets
+	// in kernel maps reloads them (hangup).
+	hups := make(chan os.Signal, 1)
+	signal.Notify(hups, syscall.SIGHUP)
+	go func() {
+		for range hups {
+			hangup(hup)
+		}
+	}()
 	// After the first signal, restore the default action: a second one kills
 	// a run stuck in a blocking read of standard input.
-	context.AfterFunc(ctx, stop)
+	context.AfterFunc(ctx, func() {
+		stop()
+		signal.Stop(hups)
+	})
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, hostSystem{})
 	stop()
 	os.Exit(code)

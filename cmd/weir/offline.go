@@ -32,6 +32,8 @@ type command struct {
 	system liveSystem
 	sets   map[string]*filter.Set // from --set, for every compile
 	rules  *rules.File            // --rules, when capturing with it
+	// reloadables are the captures whose sets SIGHUP reloads.
+	reloadables []reloadable
 	postRotateState
 }
 

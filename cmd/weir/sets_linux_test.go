@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/internal/testutil"
@@ -100,4 +101,67 @@ func mustOpen(t *testing.T, path string) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// reloadNow does what SIGHUP does to the running capture, waiting until
+// it has registered its reload.
+func reloadNow(t *testing.T) {
+	t.Helper()
+	for range 200 {
+		if f := reloader.Load(); f != nil {
+			(*f)()
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the capture registered no set reload")
+}
+
+// TestLiveSetReloadWithoutDetach: SIGHUP reads the set file again and
+// fills the maps in place: the same XDP program stays attached, and the
+// frames captured follow the new set; a set that would need other
+// lookups is refused and the old one stays.
+func TestLiveSetReloadWithoutDetach(t *testing.T) {
+	v := testutil.NewVeth(t)
+	dir := t.TempDir()
+	setFile := filepath.Join(dir, "nets.txt")
+	write := func(text string) {
+		if err := os.WriteFile(setFile, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("198.19.1.0/24\n")
+	from := func(src [4]byte) []byte {
+		f := ethernetFrame(0x0800, ipv4Packet(protoUDP, udpDatagram(40000, 53, 8)))
+		copy(f[14+12:], src[:])
+		return f
+	}
+	a, b := from([4]byte{198, 19, 1, 5}), from([4]byte{198, 19, 2, 5})
+	out := filepath.Join(dir, "out.pcap")
+	r := startLive(t, v, "--xdp", "--set", "nets="+setFile, "-i", testutil.CaptureIf, "-w", out, "-U", "udp and src net @nets")
+	id := v.AttachedXDPID(t)
+	v.Inject(t, a, b)
+	time.Sleep(50 * time.Millisecond)
+	write("198.19.2.0/24\n198.19.3.0/24\n")
+	reloadNow(t)
+	if got := v.AttachedXDPID(t); got != id {
+		t.Errorf("XDP program %d after the reload, %d before: it was replaced", got, id)
+	}
+	v.Inject(t, a, b)
+	time.Sleep(50 * time.Millisecond)
+	write("fd00:beef::/64\n") // IPv6 only: the program looks up IPv4
+	reloadNow(t)
+	v.Inject(t, a, b)
+	time.Sleep(50 * time.Millisecond)
+	if code := r.stop(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, r.stderr.String())
+	}
+	_, got, _ := readPackets(t, out)
+	samePackets(t, "frames before and after the reloads", got, [][]byte{a, b, b})
+	stderr := r.stderr.String()
+	for _, want := range []string{"weir: sets reloaded: @nets: 2 entries\n", "weir: sets not reloaded: the new sets need other lookups"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
 }
