@@ -42,6 +42,7 @@ func captureCollectionSpec(specs []CaptureSpec, ringBytes uint32, sets []SetMap)
 	if n := len(specs[0].Rules); n > 0 {
 		cs.Maps[RuleCountersMap] = &ebpf.MapSpec{Name: RuleCountersMap, Type: ebpf.PerCPUArray, KeySize: 4,
 			ValueSize: 8 * RuleCounterWords, MaxEntries: uint32(n)}
+		cs.Maps[RateMap] = &ebpf.MapSpec{Name: RateMap, Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: uint32(n)}
 	}
 	for _, spec := range specs {
 		insns, err := CaptureProgram(spec)

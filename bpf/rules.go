@@ -29,7 +29,42 @@ type RuleSpec struct {
 	Snaplen uint32 // bytes copied, at most the program's Snaplen; 0: that
 	Action  RuleAction
 	Capture bool // with RuleDrop: copy the packet too
+	// Rate, when not nil, limits the packets the rule acts on.
+	Rate *RuleRate
 }
+
+// RuleRate is a rule's rate limit, shared by every packet of the rule:
+// the generic cell rate algorithm (a token bucket kept as one time, the
+// theoretical arrival time, in RateMap, moved with compare-and-exchange).
+// Times are in 1/256 of a nanosecond (RateUnitsPerSecond).
+type RuleRate struct {
+	// Cost is the time one packet (PerByte: one byte) uses up.
+	Cost uint64
+	// Limit is how far ahead of now the arrival time may run: the burst.
+	Limit   uint64
+	PerByte bool
+}
+
+// RateUnitsPerSecond is the rules' unit of time: 1/256 of a nanosecond,
+// fine enough for byte rates above a gigabyte per second.
+const RateUnitsPerSecond = 256 * 1e9
+
+// NewRuleRate is the rate limit of perSecond packets (bytes, if perByte)
+// with a burst of burst (a second's worth when 0).
+func NewRuleRate(perSecond, burst uint64, perByte bool) *RuleRate {
+	if burst == 0 {
+		burst = perSecond
+	}
+	cost := uint64(RateUnitsPerSecond) / max(perSecond, 1)
+	limit := uint64(1) << 62
+	if burst < limit/max(cost, 1) {
+		limit = burst * cost
+	}
+	return &RuleRate{Cost: cost, Limit: limit, PerByte: perByte}
+}
+
+// RateMap is the rules program's array of arrival times, one per rule.
+const RateMap = "weir_rule_rates"
 
 // RulesSpec describes a rules program: the capture program with rules
 // in order, the first whose filter matches taking the packet.
@@ -50,7 +85,8 @@ const (
 	RuleSampledOut   = 1 // matched, left out by sampling
 	RuleCaptured     = 2 // sent to the ring (kernel drops counted apart)
 	RuleDropped      = 3 // dropped on the wire
-	RuleCounterWords = 4
+	RuleRateLimited  = 4 // matched, over the rule's rate
+	RuleCounterWords = 5
 )
 
 // Stack slots of the rules program, below the filter fragments' use
@@ -60,6 +96,9 @@ const (
 	dropSlot    = -12 // 1 when the packet is dropped after the copy
 	snaplenSlot = -16 // the rule's snap length
 	counterKey  = -20 // key of a counters lookup
+	nowSlot     = -32 // the time, in rate units
+	costSlot    = -40 // a byte rate's cost of the packet
+	seenSlot    = -48 // the arrival time a compare-and-exchange expects
 )
 
 // Labels of the rules program.
@@ -106,7 +145,7 @@ func RulesProgram(spec RulesSpec) (asm.Instructions, error) {
 			asm.JEq.Imm32(asm.R0, 0, next).WithSymbol(fmt.Sprintf("rule%d_done", i)),
 			asm.Mov.Reg32(asm.R9, asm.R0),
 		)
-		insns = append(insns, ruleAction(i, r, spec.Snaplen)...)
+		insns = append(insns, ruleAction(i, r, spec.Snaplen, spec.Hook)...)
 	}
 	// The verifier refuses unreachable code: the drop exit and the capture
 	// tail are there only when some rule goes to them.
@@ -127,7 +166,7 @@ func RulesProgram(spec RulesSpec) (asm.Instructions, error) {
 
 // ruleAction counts the match, samples, and does the rule's action; the
 // verdict is in R9.
-func ruleAction(i int, r RuleSpec, snaplen uint32) asm.Instructions {
+func ruleAction(i int, r RuleSpec, snaplen uint32, hook CaptureHook) asm.Instructions {
 	insns := countRule(i, RuleMatched)
 	if r.Sample > 1 {
 		kept := fmt.Sprintf("rule%d_kept", i)
@@ -139,6 +178,9 @@ func ruleAction(i int, r RuleSpec, snaplen uint32) asm.Instructions {
 		insns = append(insns, countRule(i, RuleSampledOut)...)
 		insns = append(insns, asm.Ja.Label(labelRulesPass))
 		insns = append(insns, asm.Mov.Imm(asm.R0, 0).WithSymbol(kept))
+	}
+	if r.Rate != nil {
+		insns = append(insns, rateLimit(i, r.Rate, hook)...)
 	}
 	switch {
 	case r.Action == RulePass:
@@ -244,4 +286,75 @@ func renameSymbols(frag asm.Instructions, prefix, done string) asm.Instructions 
 		out[i] = ins
 	}
 	return out
+}
+
+// rateLimit lets the packet on to the rule's action when the rule's rate
+// allows it; otherwise it counts it and lets it go. Two tries at the
+// compare-and-exchange; a packet that loses both to other processors
+// passes (an overshoot of a packet, never a loss).
+func rateLimit(i int, rate *RuleRate, hook CaptureHook) asm.Instructions {
+	allowed, limited := fmt.Sprintf("rule%d_allowed", i), fmt.Sprintf("rule%d_limited", i)
+	insns := asm.Instructions{
+		asm.FnKtimeGetNs.Call(),
+		asm.LSh.Imm(asm.R0, 8),
+		asm.StoreMem(asm.RFP, nowSlot, asm.R0, asm.DWord),
+	}
+	if rate.PerByte {
+		if hook == HookXDP {
+			insns = append(insns, asm.Mov.Reg(asm.R1, asm.R6), asm.FnXdpGetBuffLen.Call(), asm.Mov.Reg(asm.R1, asm.R0))
+		} else {
+			insns = append(insns, asm.LoadMem(asm.R1, asm.R6, skbLen, asm.Word))
+		}
+		insns = append(insns,
+			asm.LoadImm(asm.R2, int64(rate.Cost), asm.DWord),
+			asm.Mul.Reg(asm.R1, asm.R2),
+			asm.StoreMem(asm.RFP, costSlot, asm.R1, asm.DWord),
+		)
+	}
+	insns = append(insns,
+		asm.StoreImm(asm.RFP, counterKey, int64(i), asm.Word),
+		asm.LoadMapPtr(asm.R1, 0).WithReference(RateMap),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, counterKey),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, allowed),
+		asm.Mov.Reg(asm.R7, asm.R0),
+	)
+	// cilium/ebpf v0.22 encodes an atomic operation's immediate from
+	// Constant, not from the opcode it builds: unset, the exchange would
+	// be an atomic add.
+	xchg := asm.CmpXchg.Mem(asm.R7, asm.R2, asm.DWord, 0)
+	xchg.Constant = int64(asm.CmpXchg >> 8)
+	for try := range 2 {
+		later := fmt.Sprintf("rule%d_later_%d", i, try)
+		cost := asm.LoadImm(asm.R3, int64(rate.Cost), asm.DWord)
+		if rate.PerByte {
+			cost = asm.LoadMem(asm.R3, asm.RFP, costSlot, asm.DWord)
+		}
+		insns = append(insns,
+			asm.LoadMem(asm.R0, asm.R7, 0, asm.DWord), // the arrival time
+			asm.LoadMem(asm.R1, asm.RFP, nowSlot, asm.DWord),
+			asm.Mov.Reg(asm.R2, asm.R0),
+			asm.JGE.Reg(asm.R2, asm.R1, later),
+			asm.Mov.Reg(asm.R2, asm.R1),
+			cost.WithSymbol(later),
+			asm.Add.Reg(asm.R2, asm.R3), // the next arrival time
+			asm.Mov.Reg(asm.R3, asm.R2),
+			asm.Sub.Reg(asm.R3, asm.R1),
+			asm.LoadImm(asm.R4, int64(rate.Limit), asm.DWord),
+			asm.JGT.Reg(asm.R3, asm.R4, limited),
+			asm.StoreMem(asm.RFP, seenSlot, asm.R0, asm.DWord),
+			xchg,
+			asm.LoadMem(asm.R1, asm.RFP, seenSlot, asm.DWord),
+			asm.JEq.Reg(asm.R0, asm.R1, allowed),
+		)
+	}
+	insns = append(insns, asm.Ja.Label(allowed))
+	count := countRule(i, RuleRateLimited)
+	count[0] = count[0].WithSymbol(limited)
+	insns = append(insns, count...)
+	return append(insns,
+		asm.Ja.Label(labelRulesPass),
+		asm.Mov.Imm(asm.R0, 0).WithSymbol(allowed),
+	)
 }

@@ -153,3 +153,44 @@ func TestRulesProgramsPassTheVerifier(t *testing.T) {
 		}
 	}
 }
+
+// TestXDPRulesRateLimits: a rule's rate lets a burst through at once,
+// then the rate; the rest are counted as rate-limited and let go.
+func TestXDPRulesRateLimits(t *testing.T) {
+	requireBPF(t)
+	rule := func(expr string, r RuleSpec) RuleSpec {
+		r.Filter = ruleFragment(t, expr, HookXDP)[0].Filter
+		return r
+	}
+	specs := []RuleSpec{
+		rule("udp port 53", RuleSpec{Rate: NewRuleRate(1, 5, false)}),       // 1 packet/s, burst 5
+		rule("udp port 54", RuleSpec{Rate: NewRuleRate(1000, 1000, true)}),  // 1000 bytes/s, burst 1000
+		rule("udp port 55", RuleSpec{Rate: NewRuleRate(1000000, 0, false)}), // a million a second
+	}
+	objs := loadCapture(t, RingBytes(1<<20, 1500, os.Getpagesize()), CaptureSpec{Hook: HookXDP, Snaplen: 1500, Rules: specs})
+	prog := objs.Programs[HookXDP]
+	send := func(frame []byte, n int) {
+		for range n {
+			if _, err := prog.Run(&ebpf.RunOptions{Data: frame}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	send(udpFrame(100, 1, 53), 20)
+	send(udpFrame(100, 1, 54), 30)
+	send(udpFrame(100, 1, 55), 50)
+	got, err := objs.ReadRuleCounters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][2]uint64{{5, 15}, {10, 20}, {50, 0}} {
+		c := got[i]
+		// A test run takes microseconds: at most one more may come in time.
+		if c[RuleMatched] != c[RuleCaptured]+c[RuleRateLimited] || c[RuleCaptured] < want[0] || c[RuleCaptured] > want[0]+1 {
+			t.Errorf("rule %d: %d captured, %d rate-limited of %d; want %d and %d", i+1, c[RuleCaptured], c[RuleRateLimited], c[RuleMatched], want[0], want[1])
+		}
+	}
+	if n := len(readRecords(t, objs)); n < 65 || n > 67 {
+		t.Errorf("%d records, want the 65 the rates let through", n)
+	}
+}

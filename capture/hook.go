@@ -95,12 +95,14 @@ type Rule struct {
 	Snaplen uint32
 	Action  bpf.RuleAction
 	Capture bool // with bpf.RuleDrop: copy the packet too
+	// Rate, when not nil, limits the packets the rule acts on.
+	Rate *bpf.RuleRate
 }
 
 // RuleStats are a rule's counters.
 type RuleStats struct {
-	Name                                   string
-	Matched, SampledOut, Captured, Dropped uint64
+	Name                                                string
+	Matched, SampledOut, RateLimited, Captured, Dropped uint64
 }
 
 // hooksFor is which programs a capture needs: XDP sees received packets
@@ -232,7 +234,7 @@ func captureSpecs(hooks []bpf.CaptureHook, f filter.Program, rules []Rule, snapl
 				return nil, fmt.Errorf("rule %q: %w", r.Name, err)
 			}
 			specs[i].Rules = append(specs[i].Rules, bpf.RuleSpec{Filter: frag, Sample: r.Sample,
-				Snaplen: r.Snaplen, Action: r.Action, Capture: r.Capture})
+				Snaplen: r.Snaplen, Action: r.Action, Capture: r.Capture, Rate: r.Rate})
 		}
 	}
 	return specs, nil

@@ -366,7 +366,7 @@ func (s *HookSource) RuleStats() ([]RuleStats, error) {
 	for i, r := range s.rules {
 		c := counts[i]
 		s.ruleStats[i] = RuleStats{Name: r.Name, Matched: c[bpf.RuleMatched], SampledOut: c[bpf.RuleSampledOut],
-			Captured: c[bpf.RuleCaptured], Dropped: c[bpf.RuleDropped]}
+			RateLimited: c[bpf.RuleRateLimited], Captured: c[bpf.RuleCaptured], Dropped: c[bpf.RuleDropped]}
 	}
 	return s.ruleStats, nil
 }

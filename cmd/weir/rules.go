@@ -71,6 +71,10 @@ func (c *command) hookRules(fcfg filter.Config) ([]capture.Rule, map[string]*fil
 	for i, r := range c.rules.Rules {
 		out[i] = capture.Rule{Name: r.Name, Filter: compiled.Programs[i], Sample: r.Sample, Snaplen: r.Snaplen,
 			Action: ruleActions[r.Action], Capture: r.Capture}
+		if rt := r.Rate; rt != nil {
+			perSecond := max(rt.Packets, rt.Bytes)
+			out[i].Rate = bpf.NewRuleRate(perSecond, rt.Burst, rt.Bytes > 0)
+		}
 	}
 	return out, compiled.Sets, nil
 }
@@ -82,8 +86,8 @@ var ruleActions = map[rules.Action]bpf.RuleAction{
 // printRuleStats prints each rule's counters after tcpdump's lines.
 func (c *command) printRuleStats(stats []capture.RuleStats) {
 	for _, s := range stats {
-		fmt.Fprintf(c.stderr, "rule %q: %d matched, %d sampled out, %d captured, %d dropped\n",
-			s.Name, s.Matched, s.SampledOut, s.Captured, s.Dropped)
+		fmt.Fprintf(c.stderr, "rule %q: %d matched, %d sampled out, %d rate-limited, %d captured, %d dropped\n",
+			s.Name, s.Matched, s.SampledOut, s.RateLimited, s.Captured, s.Dropped)
 	}
 }
 

@@ -123,9 +123,9 @@ func TestLiveRulesDropAtXDP(t *testing.T) {
 	}
 	stderr := r.stderr.String()
 	for _, want := range []string{
-		`rule "pings": 3 matched, 0 sampled out, 3 captured, 3 dropped`,
-		`rule "quiet": 1 matched, 0 sampled out, 0 captured, 0 dropped`,
-		`rule "udp": 1 matched, 0 sampled out, 1 captured, 0 dropped`,
+		`rule "pings": 3 matched, 0 sampled out, 0 rate-limited, 3 captured, 3 dropped`,
+		`rule "quiet": 1 matched, 0 sampled out, 0 rate-limited, 0 captured, 0 dropped`,
+		`rule "udp": 1 matched, 0 sampled out, 0 rate-limited, 1 captured, 0 dropped`,
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
