@@ -174,6 +174,12 @@ func (c *command) openLiveCaptures(expr string) ([]*liveCapture, bool) {
 // runLive captures from the interfaces until -c packets, a signal, or an
 // error, then reports the kernel's counters as tcpdump does.
 func (c *command) runLive(ctx context.Context, expr string) int {
+	if c.opts.watch && (len(c.opts.sets) == 0 && c.opts.rulesFile == "" || c.opts.backend != backendXDP && c.opts.backend != backendTC) {
+		c.errorf("--watch reloads sets held in kernel maps: use it with --set or --rules, and --xdp or --tc")
+		return 1
+	}
+	// Reloads and periodic statistics write from their own goroutines.
+	c.stderr = &lockedWriter{w: c.stderr}
 	captures, ok := c.openLiveCaptures(expr)
 	if !ok {
 		return 1
@@ -216,7 +222,15 @@ func (c *command) runLive(ctx context.Context, expr string) int {
 		}
 	}
 	stopWatching := context.AfterFunc(ctx, stopAll)
+	done := make(chan struct{})
+	if c.opts.statsInterval > 0 {
+		go c.printStatsEvery(c.opts.statsInterval, captures, out, done)
+	}
+	if c.opts.watch && len(c.reloadables) > 0 {
+		go c.watchSets(done)
+	}
 	readErr, writeErr := out.run(captures, stopAll)
+	close(done)
 	stopWatching()
 	signalled := ctx.Err() != nil
 	return c.finishLive(captures, out, readErr, writeErr, signalled)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 	"strings"
 
 	"github.com/weircap/weir/capture"
@@ -72,6 +73,8 @@ var optionSpecs = []optionSpec{
 	{long: "set", hasArg: true}, // weir's own: --set NAME=FILE, repeatable
 	{long: "rules", hasArg: true},
 	{long: "check"},
+	{long: "watch"},
+	{long: "stats-interval", hasArg: true},
 
 	{short: 'I', long: "monitor-mode", unsupported: "monitor mode is not supported"},
 	{short: 'j', long: "time-stamp-type", hasArg: true, unsupported: "time stamp types are not supported yet"},
@@ -152,6 +155,8 @@ type options struct {
 	sets           []setOption     // every --set, in order
 	rulesFile      string          // --rules
 	check          bool            // --check: validate --rules and exit
+	watch          bool            // --watch: reload sets when their files change
+	statsInterval  time.Duration   // --stats-interval; 0: only at exit
 	backend        backend         // --backend, --xdp, --tc, --ebpf
 	backendSet     bool            // one of them given
 	xdpMode        capture.XDPMode // --xdp-mode
@@ -523,6 +528,14 @@ func (o *options) applyLive(p parsedOption) error {
 		o.rulesFile = p.arg
 	case p.spec.long == "check":
 		o.check = true
+	case p.spec.long == "watch":
+		o.watch = true
+	case p.spec.long == "stats-interval":
+		n, err := strconv.ParseFloat(p.arg, 64)
+		if err != nil || n <= 0 || n > 86400 {
+			return fmt.Errorf("invalid stats interval %s (seconds, more than 0)", p.arg)
+		}
+		o.statsInterval = time.Duration(n * float64(time.Second))
 	case p.spec.long == "fanout":
 		n, err := strconv.ParseInt(p.arg, 10, 32)
 		if err != nil || n < 1 || n > maxFanout {
@@ -542,7 +555,8 @@ const usageText = `Usage: weir [-dDhlnOpqU] [ -B size ] [ -c count ] [ --count ]
 		[ -G seconds ] [ -i interface ]... [ --immediate-mode ]
 		[ -Q in|out|inout ] [ -r file ] [ -s snaplen ]
 		[ --time-stamp-precision precision ] [ --micro ] [ --nano ]
-		[ --rules file [ --check ] ] [ --set name=file ]... [ --version ]
+		[ --rules file [ --check ] ] [ --set name=file ]... [ --watch ]
+		[ --stats-interval seconds ] [ --version ]
 		[ -w file ] [ -W filecount ]
 		[ -y datalinktype ]
 		[ -z postrotate-command ] [ -Z user ]

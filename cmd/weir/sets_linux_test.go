@@ -165,3 +165,45 @@ func TestLiveSetReloadWithoutDetach(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveWatchReloadsAChangedSetFile: with --watch, a set file written
+// while weir runs is read again once it stays the same, and the capture
+// follows it; --stats-interval prints the counters as it goes.
+func TestLiveWatchReloadsAChangedSetFile(t *testing.T) {
+	v := testutil.NewVeth(t)
+	dir := t.TempDir()
+	setFile := filepath.Join(dir, "nets.txt")
+	if err := os.WriteFile(setFile, []byte("198.19.1.0/24\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	frame := ethernetFrame(0x0800, ipv4Packet(protoUDP, udpDatagram(40000, 53, 8)))
+	copy(frame[14+12:], []byte{198, 19, 2, 5})
+	out := filepath.Join(dir, "out.pcap")
+	r := startLive(t, v, "--xdp", "--watch", "--stats-interval", "0.3", "--set", "nets="+setFile,
+		"-i", testutil.CaptureIf, "-U", "-w", out, "udp and src net @nets")
+	v.Inject(t, frame) // not in the set yet
+	if err := os.WriteFile(setFile, []byte("198.19.2.0/24\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(r.stderr.String(), "sets reloaded") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	v.Inject(t, frame)
+	time.Sleep(400 * time.Millisecond)
+	if code := r.stop(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, r.stderr.String())
+	}
+	_, got, _ := readPackets(t, out)
+	samePackets(t, "the frame after the set file changed", got, [][]byte{frame})
+	stderr := r.stderr.String()
+	for _, want := range []string{"weir: sets reloaded: @nets: 1 entry\n", " received by filter, 0 dropped by kernel\n"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	r2 := runWeir(t, nil, "--watch", "-i", testutil.CaptureIf, "udp")
+	if r2.code != 1 || !strings.Contains(r2.stderr, "--watch reloads sets held in kernel maps") {
+		t.Errorf("--watch without sets: exit %d, %s", r2.code, r2.stderr)
+	}
+}
