@@ -113,7 +113,6 @@ func (c *command) printStatsEvery(interval time.Duration, captures []*liveCaptur
 	}
 }
 
-
 // lockedWriter serializes writes from several goroutines.
 type lockedWriter struct {
 	mu sync.Mutex
