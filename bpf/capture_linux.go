@@ -43,6 +43,7 @@ func captureCollectionSpec(specs []CaptureSpec, ringBytes uint32, sets []SetMap)
 		cs.Maps[RuleCountersMap] = &ebpf.MapSpec{Name: RuleCountersMap, Type: ebpf.PerCPUArray, KeySize: 4,
 			ValueSize: 8 * RuleCounterWords, MaxEntries: uint32(n)}
 		cs.Maps[RateMap] = &ebpf.MapSpec{Name: RateMap, Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: uint32(n)}
+		cs.Maps[FlowRateMap] = &ebpf.MapSpec{Name: FlowRateMap, Type: ebpf.LRUHash, KeySize: FlowKeyLen, ValueSize: 8, MaxEntries: FlowRateEntries}
 	}
 	for _, spec := range specs {
 		insns, err := CaptureProgram(spec)

@@ -43,6 +43,9 @@ type RuleRate struct {
 	// Limit is how far ahead of now the arrival time may run: the burst.
 	Limit   uint64
 	PerByte bool
+	// PerFlow gives each flow (addresses, protocol, ports) its own
+	// bucket, in FlowRateMap.
+	PerFlow bool
 }
 
 // RateUnitsPerSecond is the rules' unit of time: 1/256 of a nanosecond,
@@ -51,7 +54,7 @@ const RateUnitsPerSecond = 256 * 1e9
 
 // NewRuleRate is the rate limit of perSecond packets (bytes, if perByte)
 // with a burst of burst (a second's worth when 0).
-func NewRuleRate(perSecond, burst uint64, perByte bool) *RuleRate {
+func NewRuleRate(perSecond, burst uint64, perByte, perFlow bool) *RuleRate {
 	if burst == 0 {
 		burst = perSecond
 	}
@@ -60,11 +63,19 @@ func NewRuleRate(perSecond, burst uint64, perByte bool) *RuleRate {
 	if burst < limit/max(cost, 1) {
 		limit = burst * cost
 	}
-	return &RuleRate{Cost: cost, Limit: limit, PerByte: perByte}
+	return &RuleRate{Cost: cost, Limit: limit, PerByte: perByte, PerFlow: perFlow}
 }
 
 // RateMap is the rules program's array of arrival times, one per rule.
 const RateMap = "weir_rule_rates"
+
+// FlowRateMap holds the arrival times of rules limited per flow: an LRU
+// hash keyed by rule and flow (FlowKeyLen bytes), so the least recently
+// seen flows make room for new ones.
+const FlowRateMap = "weir_flow_rates"
+
+// FlowRateEntries is how many flows FlowRateMap follows at once.
+const FlowRateEntries = 65536
 
 // RulesSpec describes a rules program: the capture program with rules
 // in order, the first whose filter matches taking the packet.
@@ -311,15 +322,19 @@ func rateLimit(i int, rate *RuleRate, hook CaptureHook) asm.Instructions {
 			asm.StoreMem(asm.RFP, costSlot, asm.R1, asm.DWord),
 		)
 	}
-	insns = append(insns,
-		asm.StoreImm(asm.RFP, counterKey, int64(i), asm.Word),
-		asm.LoadMapPtr(asm.R1, 0).WithReference(RateMap),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, counterKey),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, allowed),
-		asm.Mov.Reg(asm.R7, asm.R0),
-	)
+	if rate.PerFlow {
+		insns = append(insns, flowBucket(i, hook, allowed)...)
+	} else {
+		insns = append(insns,
+			asm.StoreImm(asm.RFP, counterKey, int64(i), asm.Word),
+			asm.LoadMapPtr(asm.R1, 0).WithReference(RateMap),
+			asm.Mov.Reg(asm.R2, asm.RFP),
+			asm.Add.Imm(asm.R2, counterKey),
+			asm.FnMapLookupElem.Call(),
+			asm.JEq.Imm(asm.R0, 0, allowed),
+		)
+	}
+	insns = append(insns, asm.Mov.Reg(asm.R7, asm.R0))
 	// cilium/ebpf v0.22 encodes an atomic operation's immediate from
 	// Constant, not from the opcode it builds: unset, the exchange would
 	// be an atomic add.
@@ -357,4 +372,144 @@ func rateLimit(i int, rate *RuleRate, hook CaptureHook) asm.Instructions {
 		asm.Ja.Label(labelRulesPass),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol(allowed),
 	)
+}
+
+// A flow key, FlowKeyLen bytes at flowKeySlot: u16 rule, u8 IP version
+// (0 for other packets), u8 protocol, the source and destination ports
+// as in the packet, then the source and destination addresses (16 bytes
+// each; IPv4 in the first four). flowScratch holds packet headers read
+// to build it.
+const (
+	FlowKeyLen  = 40
+	flowKeySlot = -144
+	flowScratch = -104 // 48 bytes
+	flowValue   = -152 // the zero arrival time of a new flow
+)
+
+// flowBucket builds the packet's flow key and leaves in R0 the flow's
+// arrival time in FlowRateMap, made on first sight; to allowed when the
+// map has no room.
+func flowBucket(i int, hook CaptureHook, allowed string) asm.Instructions {
+	l := func(what string) string { return fmt.Sprintf("rule%d_flow_%s", i, what) }
+	load := func(off asm.Register, add int32, to int16, n int32) asm.Instructions {
+		fn := asm.FnSkbLoadBytes
+		if hook == HookXDP {
+			fn = asm.FnXdpLoadBytes
+		}
+		return asm.Instructions{
+			asm.Mov.Reg(asm.R2, off),
+			asm.Add.Imm(asm.R2, add),
+			asm.Mov.Reg(asm.R1, asm.R6),
+			asm.Mov.Reg(asm.R3, asm.RFP),
+			asm.Add.Imm(asm.R3, int32(to)),
+			asm.Mov.Imm(asm.R4, n),
+			fn.Call(),
+			asm.JNE.Imm(asm.R0, 0, l("done")),
+		}
+	}
+	copyWords := func(from, to int16, words int) asm.Instructions {
+		var out asm.Instructions
+		for w := range words {
+			out = append(out,
+				asm.LoadMem(asm.R1, asm.RFP, from+int16(4*w), asm.Word),
+				asm.StoreMem(asm.RFP, to+int16(4*w), asm.R1, asm.Word))
+		}
+		return out
+	}
+	ports := func(proto int16, at int32) asm.Instructions {
+		out := asm.Instructions{asm.LoadMem(asm.R1, asm.RFP, flowScratch+proto, asm.Byte)}
+		for _, p := range []int32{6, 17, 132} {
+			out = append(out, asm.JEq.Imm(asm.R1, p, l(fmt.Sprintf("ports%d", at))))
+		}
+		out = append(out, asm.Ja.Label(l("done")))
+		first := load(asm.R8, at, flowKeySlot+4, 4)
+		first[0] = first[0].WithSymbol(l(fmt.Sprintf("ports%d", at)))
+		return append(out, first...)
+	}
+	insns := asm.Instructions{}
+	for off := int16(0); off < FlowKeyLen; off += 8 {
+		insns = append(insns, storeZero64(flowKeySlot+off))
+	}
+	insns = append(insns,
+		asm.StoreImm(asm.RFP, flowKeySlot, int64(i), asm.Half),
+		asm.Mov.Imm(asm.R8, 12),
+	)
+	insns = append(insns, load(asm.R8, 0, flowScratch, 2)...)
+	insns = append(insns,
+		asm.Mov.Imm(asm.R8, 14),
+		asm.LoadMem(asm.R1, asm.RFP, flowScratch, asm.Half),
+		asm.HostTo(asm.BE, asm.R1, asm.Half),
+		asm.JEq.Imm(asm.R1, 0x8100, l("vlan")),
+		asm.JEq.Imm(asm.R1, 0x88a8, l("vlan")),
+		asm.Ja.Label(l("l3")),
+	)
+	vlan := load(asm.R8, 2, flowScratch, 2)
+	vlan[0] = vlan[0].WithSymbol(l("vlan"))
+	insns = append(insns, vlan...)
+	insns = append(insns,
+		asm.Mov.Imm(asm.R8, 18),
+		asm.LoadMem(asm.R1, asm.RFP, flowScratch, asm.Half).WithSymbol(l("l3")),
+		asm.HostTo(asm.BE, asm.R1, asm.Half),
+		asm.JEq.Imm(asm.R1, 0x86dd, l("ip6")),
+		asm.JNE.Imm(asm.R1, 0x0800, l("done")),
+	)
+	// IPv4: addresses, protocol; ports unless a later fragment.
+	insns = append(insns, load(asm.R8, 0, flowScratch, 20)...)
+	insns = append(insns,
+		asm.StoreImm(asm.RFP, flowKeySlot+2, 4, asm.Byte),
+		asm.LoadMem(asm.R1, asm.RFP, flowScratch+9, asm.Byte),
+		asm.StoreMem(asm.RFP, flowKeySlot+3, asm.R1, asm.Byte),
+	)
+	insns = append(insns, copyWords(flowScratch+12, flowKeySlot+8, 1)...)
+	insns = append(insns, copyWords(flowScratch+16, flowKeySlot+24, 1)...)
+	insns = append(insns,
+		asm.LoadMem(asm.R1, asm.RFP, flowScratch+6, asm.Half),
+		asm.HostTo(asm.BE, asm.R1, asm.Half),
+		asm.JSet.Imm(asm.R1, 0x1fff, l("done")),
+		asm.LoadMem(asm.R1, asm.RFP, flowScratch, asm.Byte),
+		asm.And.Imm(asm.R1, 0xf),
+		asm.LSh.Imm(asm.R1, 2),
+		asm.Add.Reg(asm.R8, asm.R1),
+	)
+	insns = append(insns, ports(9, 0)...)
+	insns = append(insns, asm.Ja.Label(l("done")))
+	// IPv6: addresses, next header, ports after the fixed header.
+	ip6 := load(asm.R8, 0, flowScratch, 40)
+	ip6[0] = ip6[0].WithSymbol(l("ip6"))
+	insns = append(insns, ip6...)
+	insns = append(insns,
+		asm.StoreImm(asm.RFP, flowKeySlot+2, 6, asm.Byte),
+		asm.LoadMem(asm.R1, asm.RFP, flowScratch+6, asm.Byte),
+		asm.StoreMem(asm.RFP, flowKeySlot+3, asm.R1, asm.Byte),
+	)
+	insns = append(insns, copyWords(flowScratch+8, flowKeySlot+8, 8)...)
+	insns = append(insns, ports(6, 40)...)
+	// The flow's bucket, made with arrival time 0 on first sight.
+	return append(insns,
+		asm.LoadMapPtr(asm.R1, 0).WithReference(FlowRateMap).WithSymbol(l("done")),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, flowKeySlot),
+		asm.FnMapLookupElem.Call(),
+		asm.JNE.Imm(asm.R0, 0, l("have")),
+		storeZero64(flowValue),
+		asm.LoadMapPtr(asm.R1, 0).WithReference(FlowRateMap),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, flowKeySlot),
+		asm.Mov.Reg(asm.R3, asm.RFP),
+		asm.Add.Imm(asm.R3, flowValue),
+		asm.Mov.Imm(asm.R4, 1), // BPF_NOEXIST: another processor may have made it
+		asm.FnMapUpdateElem.Call(),
+		asm.LoadMapPtr(asm.R1, 0).WithReference(FlowRateMap),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, flowKeySlot),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, allowed),
+		asm.Mov.Reg(asm.R0, asm.R0).WithSymbol(l("have")),
+	)
+}
+
+// storeZero64 zeroes 8 stack bytes (asm.StoreImm refuses DWord; the
+// kernel takes it, the immediate sign-extended).
+func storeZero64(off int16) asm.Instruction {
+	return asm.Instruction{OpCode: asm.StoreImmOp(asm.DWord), Dst: asm.RFP, Offset: off}
 }

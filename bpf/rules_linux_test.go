@@ -163,9 +163,9 @@ func TestXDPRulesRateLimits(t *testing.T) {
 		return r
 	}
 	specs := []RuleSpec{
-		rule("udp port 53", RuleSpec{Rate: NewRuleRate(1, 5, false)}),       // 1 packet/s, burst 5
-		rule("udp port 54", RuleSpec{Rate: NewRuleRate(1000, 1000, true)}),  // 1000 bytes/s, burst 1000
-		rule("udp port 55", RuleSpec{Rate: NewRuleRate(1000000, 0, false)}), // a million a second
+		rule("udp port 53", RuleSpec{Rate: NewRuleRate(1, 5, false, false)}),       // 1 packet/s, burst 5
+		rule("udp port 54", RuleSpec{Rate: NewRuleRate(1000, 1000, true, false)}),  // 1000 bytes/s, burst 1000
+		rule("udp port 55", RuleSpec{Rate: NewRuleRate(1000000, 0, false, false)}), // a million a second
 	}
 	objs := loadCapture(t, RingBytes(1<<20, 1500, os.Getpagesize()), CaptureSpec{Hook: HookXDP, Snaplen: 1500, Rules: specs})
 	prog := objs.Programs[HookXDP]
@@ -192,5 +192,43 @@ func TestXDPRulesRateLimits(t *testing.T) {
 	}
 	if n := len(readRecords(t, objs)); n < 65 || n > 67 {
 		t.Errorf("%d records, want the 65 the rates let through", n)
+	}
+}
+
+// TestRulesRatePerFlow: a per-flow rate gives each flow its own burst,
+// at XDP and at tcx; packets that are not IP share one bucket.
+func TestRulesRatePerFlow(t *testing.T) {
+	requireBPF(t)
+	for _, hook := range []CaptureHook{HookXDP, HookTCXIngress} {
+		spec := RuleSpec{Filter: ruleFragment(t, "", hook)[0].Filter, Rate: NewRuleRate(1, 3, false, true)}
+		objs := loadCapture(t, RingBytes(1<<20, 1500, os.Getpagesize()), CaptureSpec{Hook: hook, Snaplen: 1500, Rules: []RuleSpec{spec}})
+		prog := objs.Programs[hook]
+		send := func(frame []byte, n int) {
+			for range n {
+				if _, err := prog.Run(&ebpf.RunOptions{Data: frame}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		v6 := make([]byte, 14+40+8)
+		copy(v6[12:], []byte{0x86, 0xdd, 0x60})
+		v6[14+6] = 17
+		v6[14+8] = 0xfd
+		v6[14+40+1] = 7
+		other := make([]byte, 60)
+		copy(other[12:], []byte{0x88, 0xcc})
+		send(udpFrame(100, 1, 53), 10) // flow A
+		send(udpFrame(100, 2, 53), 10) // flow B: another source
+		send(udpFrame(100, 1, 54), 10) // flow C: another port
+		send(v6, 10)                   // flow D: IPv6
+		send(other, 10)                // not IP: one bucket
+		got, err := objs.ReadRuleCounters()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := got[0]
+		if c[RuleMatched] != 50 || c[RuleCaptured] < 15 || c[RuleCaptured] > 20 || c[RuleCaptured]+c[RuleRateLimited] != 50 {
+			t.Errorf("%v: %d captured, %d rate-limited of %d; want 3 (at most 4) of each of 5 flows", hook, c[RuleCaptured], c[RuleRateLimited], c[RuleMatched])
+		}
 	}
 }

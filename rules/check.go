@@ -47,9 +47,6 @@ func (f *File) Compile(t Target) (*Compiled, error) {
 	c := &Compiled{File: f, Sets: sets}
 	for i := range f.Rules {
 		r := &f.Rules[i]
-		if r.Rate != nil && r.Rate.PerFlow {
-			return nil, &Error{File: f.Path, Position: r.Pos, Msg: fmt.Sprintf("rule %q: rate limits per flow are read but not run in the kernel yet: use \"per: global\"", r.Name)}
-		}
 		if r.Action == ActionDrop && !t.XDP {
 			return nil, &Error{File: f.Path, Position: r.Pos, Msg: fmt.Sprintf("rule %q drops packets, which only XDP can: capture with --xdp", r.Name)}
 		}

@@ -80,10 +80,6 @@ func TestParseGoodFile(t *testing.T) {
 	if !f.Rules[0].Captures() || f.Rules[2].Captures() || !f.Rules[3].Captures() {
 		t.Error("Captures: drop+capture and capture rules capture, pass rules do not")
 	}
-	if _, err := f.Compile(Target{Filter: filter.Config{LinkType: pcap.LinkTypeEthernet}, XDP: true}); err == nil || !strings.Contains(err.Error(), "lab/rules.yaml:13:5: rule \"web\": rate limits per flow are read but not run") {
-		t.Errorf("compiling a per-flow rate limit: %v, want a refusal at the rule", err)
-	}
-	f.Rules[1].Rate.PerFlow = false
 	c, err := f.Compile(Target{Filter: filter.Config{LinkType: pcap.LinkTypeEthernet, Optimize: true}, XDP: true})
 	if err != nil {
 		t.Fatal(err)

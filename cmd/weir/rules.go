@@ -73,7 +73,7 @@ func (c *command) hookRules(fcfg filter.Config) ([]capture.Rule, map[string]*fil
 			Action: ruleActions[r.Action], Capture: r.Capture}
 		if rt := r.Rate; rt != nil {
 			perSecond := max(rt.Packets, rt.Bytes)
-			out[i].Rate = bpf.NewRuleRate(perSecond, rt.Burst, rt.Bytes > 0)
+			out[i].Rate = bpf.NewRuleRate(perSecond, rt.Burst, rt.Bytes > 0, rt.PerFlow)
 		}
 	}
 	return out, compiled.Sets, nil
