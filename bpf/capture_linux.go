@@ -186,12 +186,13 @@ func withoutSources(insns asm.Instructions) asm.Instructions {
 }
 
 // LoadSocketFilter loads a classic filter as an eBPF socket filter
-// program, for SO_ATTACH_BPF, with the maps of its set lookups (which the
-// program keeps alive).
-func LoadSocketFilter(p filter.Program, sets []SetMap) (*ebpf.Program, error) {
+// program, for SO_ATTACH_BPF, with the maps of its set lookups, returned
+// by name so that they can be refilled (UpdateSetMap); the caller closes
+// them and the program.
+func LoadSocketFilter(p filter.Program, sets []SetMap) (*ebpf.Program, map[string]*ebpf.Map, error) {
 	insns, err := SocketFilterProgram(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cs := &ebpf.CollectionSpec{
 		Maps: map[string]*ebpf.MapSpec{},
@@ -204,19 +205,23 @@ func LoadSocketFilter(p filter.Program, sets []SetMap) (*ebpf.Program, error) {
 	}
 	coll, err := ebpf.NewCollection(cs)
 	var prog *ebpf.Program
+	maps := map[string]*ebpf.Map{}
 	if err == nil {
 		err = fillSetMaps(coll.Maps, sets)
 		if err == nil {
 			prog = coll.DetachProgram("weir_filter")
+			for _, m := range sets {
+				maps[m.Name] = coll.DetachMap(m.Name)
+			}
 		}
 		coll.Close()
 	}
 	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
-			return nil, fmt.Errorf("bpf: the verifier refused the socket filter: %+v", ve)
+			return nil, nil, fmt.Errorf("bpf: the verifier refused the socket filter: %+v", ve)
 		}
-		return nil, fmt.Errorf("bpf: loading the socket filter: %w", err)
+		return nil, nil, fmt.Errorf("bpf: loading the socket filter: %w", err)
 	}
-	return prog, nil
+	return prog, maps, nil
 }

@@ -7,8 +7,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/weircap/weir/bpf"
 	"github.com/weircap/weir/filter"
 )
 
@@ -20,6 +22,10 @@ type ring struct {
 	// userFilter is why the kernel does not run the filter, which then
 	// runs in user space; nil when the kernel runs it.
 	userFilter error
+	// An eBPF socket filter's set maps, and the program whose lookups
+	// they serve, for UpdateSets.
+	setMaps map[string]*ebpf.Map
+	kernel  filter.Program
 }
 
 // socketSpec is everything one socket of a capture is opened with.
@@ -75,10 +81,15 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 	case loopbackIndex:
 		lo = loopbackDevice
 	}
-	progs, refused := attachPrograms(fd, spec, dir, lo)
+	progs, setMaps, refused := attachPrograms(fd, spec, dir, lo)
 	if progs.Kernel == nil {
 		return nil, fmt.Errorf("capture: %s: attaching the filter: %w", spec.name, refused)
 	}
+	defer func() {
+		if err != nil {
+			closeMaps(setMaps)
+		}
+	}()
 	user, metadata := userProgram(progs.User)
 	reserve := vlanTagLen
 	if metadata {
@@ -134,7 +145,7 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 		}
 		opt.filter = vm.Run
 	}
-	r = &ring{ringReader: newRingReader(index, mem, spec.geo, opt), name: spec.name, fd: fd}
+	r = &ring{ringReader: newRingReader(index, mem, spec.geo, opt), name: spec.name, fd: fd, setMaps: setMaps, kernel: progs.Kernel}
 	if progs.User != nil && refused != nil {
 		r.userFilter = &KernelFilterError{Interface: spec.name, Instructions: len(progs.User), Err: refused}
 	}
@@ -146,26 +157,27 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 // optmem_max, or any other reason), it attaches an accept-all program
 // instead and the filter runs in user space, as libpcap does; refused
 // then says why. Kernel is nil when even that fails.
-func attachPrograms(fd int, spec socketSpec, dir Direction, lo loopbackRule) (progs socketPrograms, refused error) {
+func attachPrograms(fd int, spec socketSpec, dir Direction, lo loopbackRule) (progs socketPrograms, setMaps map[string]*ebpf.Map, refused error) {
 	progs = buildPrograms(spec.filter, spec.mode, spec.snaplen, dir, lo)
 	if spec.ebpf {
-		if err := attachEBPF(fd, progs.Kernel, spec.sets); err != nil {
-			return socketPrograms{}, err
+		setMaps, err := attachEBPF(fd, progs.Kernel, spec.sets)
+		if err != nil {
+			return socketPrograms{}, nil, err
 		}
-		return progs, nil
+		return progs, setMaps, nil
 	}
 	if len(progs.Kernel) > maxKernelInstructions {
 		refused = fmt.Errorf("%d instructions, more than the kernel's limit of %d", len(progs.Kernel), maxKernelInstructions)
 	} else if refused = attachCapturing(fd, progs.Kernel); refused == nil {
-		return progs, nil
+		return progs, nil, nil
 	} else if errors.Is(refused, unix.ENOMEM) {
 		refused = fmt.Errorf("%w; raise net.core.optmem_max with sysctl", refused)
 	}
 	progs = inUserSpace(spec.filter, spec.snaplen, dir, lo)
 	if err := attachFilter(fd, progs.Kernel); err != nil {
-		return socketPrograms{}, err
+		return socketPrograms{}, nil, err
 	}
-	return progs, refused
+	return progs, nil, refused
 }
 
 // attachCapturing attaches the capture's own program; tests replace it to
@@ -195,6 +207,7 @@ func mapRing(fd int, name string, geo ringGeometry) ([]byte, error) {
 
 // close unmaps the ring and closes the socket.
 func (r *ring) close() error {
+	closeMaps(r.setMaps)
 	err := unix.Munmap(r.mem)
 	if cerr := unix.Close(r.fd); err == nil {
 		err = cerr
@@ -273,4 +286,22 @@ func htons(v uint16) uint16 {
 	var b [2]byte
 	binary.BigEndian.PutUint16(b[:], v)
 	return hostOrder.Uint16(b[:])
+}
+
+// updateSets refills the ring's eBPF set maps from sets.
+func (r *ring) updateSets(sets map[string]*filter.Set) error {
+	maps, err := bpf.SetMaps(r.kernel, sets)
+	if err != nil {
+		return err
+	}
+	for _, m := range maps {
+		em := r.setMaps[m.Name]
+		if em == nil {
+			return fmt.Errorf("capture: %s: no map %s in the running program", r.name, m.Name)
+		}
+		if err := bpf.UpdateSetMap(em, m); err != nil {
+			return fmt.Errorf("capture: %s: %w", r.name, err)
+		}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/pcap"
 )
 
@@ -362,4 +363,21 @@ func (s *Source) closeRings() error {
 		s.waiter = nil
 	}
 	return first
+}
+
+// UpdateSets refills, in place, the set maps of a capture with an eBPF
+// socket filter (Config.EBPF) while it runs; the filter must look up the
+// same kinds of entries as it was compiled for, which the caller checks.
+func (s *Source) UpdateSets(sets map[string]*filter.Set) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return errors.New("capture: closed")
+	}
+	for _, r := range s.rings {
+		if err := r.updateSets(sets); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -50,3 +50,6 @@ func DefaultInterface() (string, error) { return "", ErrNotSupported }
 
 // FilterConfig returns ErrNotSupported.
 func FilterConfig(iface string) (filter.Config, error) { return filter.Config{}, ErrNotSupported }
+
+// UpdateSets returns ErrNotSupported.
+func (s *Source) UpdateSets(sets map[string]*filter.Set) error { return ErrNotSupported }

@@ -200,6 +200,11 @@ func (c *command) openWith(b backend, cfg capture.Config, expr string) (liveSour
 	if err != nil {
 		return nil, err
 	}
+	if u, ok := src.(interface {
+		UpdateSets(map[string]*filter.Set) error
+	}); ok && cfg.EBPF && len(cfg.Sets) > 0 {
+		c.reloadables = append(c.reloadables, reloadable{src: u, fcfg: fcfg, expr: expr, programs: []filter.Program{cfg.Filter}})
+	}
 	// As tcpdump, say so when the kernel refused the filter, which then
 	// runs in user space.
 	if r, ok := src.(interface{ FilterRefused() error }); ok {

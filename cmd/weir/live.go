@@ -174,8 +174,8 @@ func (c *command) openLiveCaptures(expr string) ([]*liveCapture, bool) {
 // runLive captures from the interfaces until -c packets, a signal, or an
 // error, then reports the kernel's counters as tcpdump does.
 func (c *command) runLive(ctx context.Context, expr string) int {
-	if c.opts.watch && (len(c.opts.sets) == 0 && c.opts.rulesFile == "" || c.opts.backend != backendXDP && c.opts.backend != backendTC) {
-		c.errorf("--watch reloads sets held in kernel maps: use it with --set or --rules, and --xdp or --tc")
+	if c.opts.watch && (len(c.opts.sets) == 0 && c.opts.rulesFile == "" || c.opts.backend != backendXDP && c.opts.backend != backendTC && c.opts.backend != backendEBPF) {
+		c.errorf("--watch reloads sets held in kernel maps: use it with --set or --rules, and --xdp, --tc or --ebpf")
 		return 1
 	}
 	// Reloads and periodic statistics write from their own goroutines.

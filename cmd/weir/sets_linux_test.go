@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -120,8 +121,15 @@ func reloadNow(t *testing.T) {
 // TestLiveSetReloadWithoutDetach: SIGHUP reads the set file again and
 // fills the maps in place: the same XDP program stays attached, and the
 // frames captured follow the new set; a set that would need other
-// lookups is refused and the old one stays.
+// lookups is refused and the old one stays. The eBPF socket filter
+// (--ebpf) reloads the same way.
 func TestLiveSetReloadWithoutDetach(t *testing.T) {
+	for _, backend := range []string{"--xdp", "--ebpf"} {
+		t.Run(backend, func(t *testing.T) { testSetReload(t, backend) })
+	}
+}
+
+func testSetReload(t *testing.T, backend string) {
 	v := testutil.NewVeth(t)
 	dir := t.TempDir()
 	setFile := filepath.Join(dir, "nets.txt")
@@ -138,14 +146,17 @@ func TestLiveSetReloadWithoutDetach(t *testing.T) {
 	}
 	a, b := from([4]byte{198, 19, 1, 5}), from([4]byte{198, 19, 2, 5})
 	out := filepath.Join(dir, "out.pcap")
-	r := startLive(t, v, "--xdp", "--set", "nets="+setFile, "-i", testutil.CaptureIf, "-w", out, "-U", "udp and src net @nets")
-	id := v.AttachedXDPID(t)
+	r := startLive(t, v, backend, "--set", "nets="+setFile, "-i", testutil.CaptureIf, "-w", out, "-U", "udp and src net @nets")
+	id := uint32(0)
+	if backend == "--xdp" {
+		id = v.AttachedXDPID(t)
+	}
 	v.Inject(t, a, b)
 	time.Sleep(50 * time.Millisecond)
 	write("198.19.2.0/24\n198.19.3.0/24\n")
 	reloadNow(t)
-	if got := v.AttachedXDPID(t); got != id {
-		t.Errorf("XDP program %d after the reload, %d before: it was replaced", got, id)
+	if backend == "--xdp" && v.AttachedXDPID(t) != id {
+		t.Errorf("XDP program %d after the reload, %d before: it was replaced", v.AttachedXDPID(t), id)
 	}
 	v.Inject(t, a, b)
 	time.Sleep(50 * time.Millisecond)
@@ -203,7 +214,37 @@ func TestLiveWatchReloadsAChangedSetFile(t *testing.T) {
 		}
 	}
 	r2 := runWeir(t, nil, "--watch", "-i", testutil.CaptureIf, "udp")
-	if r2.code != 1 || !strings.Contains(r2.stderr, "--watch reloads sets held in kernel maps") {
+	if r2.code != 1 || !strings.Contains(r2.stderr, "--watch reloads sets held in kernel maps: use it with --set or --rules, and --xdp, --tc or --ebpf") {
 		t.Errorf("--watch without sets: exit %d, %s", r2.code, r2.stderr)
 	}
+}
+
+// TestLiveSIGHUPReloadsSets: a real SIGHUP to weir, with its sets in
+// kernel maps, reloads them and the capture goes on; SIGINT then stops
+// it as usual.
+func TestLiveSIGHUPReloadsSets(t *testing.T) {
+	v := testutil.NewVeth(t)
+	dir := t.TempDir()
+	setFile := filepath.Join(dir, "nets.txt")
+	if err := os.WriteFile(setFile, []byte("198.19.1.0/24\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	frame := ethernetFrame(0x0800, ipv4Packet(protoUDP, udpDatagram(40000, 53, 8)))
+	copy(frame[14+12:], []byte{198, 19, 2, 5})
+	out := filepath.Join(dir, "out.pcap")
+	c, _ := startChild(t, v, false, "--xdp", "--set", "nets="+setFile, "-i", testutil.CaptureIf, "-U", "-w", out, "udp and src net @nets")
+	v.Inject(t, frame)
+	if err := os.WriteFile(setFile, []byte("198.19.2.0/24\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.signal(syscall.SIGHUP)
+	c.waitStderr("sets reloaded", liveTimeout)
+	v.Inject(t, frame)
+	time.Sleep(100 * time.Millisecond)
+	c.signal(syscall.SIGINT)
+	if code := c.wait(liveTimeout); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, c.stderr.String())
+	}
+	_, got, _ := readPackets(t, out)
+	samePackets(t, "the frame after SIGHUP", got, [][]byte{frame})
 }
