@@ -154,25 +154,36 @@ func (l *lowerer) loadDirect(dst asm.Register, size int, knownOffset int64, slow
 // when that is indexed, with bpf_skb_load_bytes, which fails past the skb's
 // length.
 func (l *lowerer) loadWithHelper(dst asm.Register, size int, knownOffset int64) {
+	if !l.skbLoadBytes(bufferOffset, size, knownOffset) {
+		return
+	}
+	l.emit(asm.LoadMem(dst, asm.R10, bufferOffset, sizeOf(size)))
+	l.toBigEndian(dst, size)
+}
+
+// skbLoadBytes copies n packet bytes at knownOffset (or at R4 when that is
+// indexed) to the stack at to with bpf_skb_load_bytes; past the packet the
+// verdict is 0. False when the offset is past any packet (the code then
+// rejects).
+func (l *lowerer) skbLoadBytes(to int16, n int, knownOffset int64) bool {
 	switch {
 	case knownOffset == indexed:
 		l.emit(asm.JGT.Imm(asm.R4, maxHelperOffset, rejectSymbol), asm.Mov.Reg(asm.R2, asm.R4))
 	case knownOffset > maxHelperOffset:
 		l.reject()
-		return
+		return false
 	default:
 		l.emit(asm.Mov.Imm32(asm.R2, int32(knownOffset)))
 	}
 	l.emit(
 		asm.Mov.Reg(asm.R1, regCtx),
 		asm.Mov.Reg(asm.R3, asm.R10),
-		asm.Add.Imm(asm.R3, bufferOffset),
-		asm.Mov.Imm(asm.R4, int32(size)),
+		asm.Add.Imm(asm.R3, int32(to)),
+		asm.Mov.Imm(asm.R4, int32(n)),
 		asm.FnSkbLoadBytes.Call(),
 		asm.JNE.Imm(asm.R0, 0, rejectSymbol),
-		asm.LoadMem(dst, asm.R10, bufferOffset, sizeOf(size)),
 	)
-	l.toBigEndian(dst, size)
+	return true
 }
 
 // toBigEndian turns the packet's bytes in dst into their big-endian value.

@@ -95,23 +95,7 @@ func (l *lowerer) lowerLookup(ins filter.Instruction, lk filter.Lookup) {
 // bpf_skb_load_bytes, which also reaches a tcx packet's paged part.
 func (l *lowerer) copyPacket(dst int16, width int, knownOffset int64) {
 	if l.target != TargetXDP {
-		switch {
-		case knownOffset == indexed:
-			l.emit(asm.JGT.Imm(asm.R4, maxHelperOffset, rejectSymbol), asm.Mov.Reg(asm.R2, asm.R4))
-		case knownOffset > maxHelperOffset:
-			l.reject()
-			return
-		default:
-			l.emit(asm.Mov.Imm32(asm.R2, int32(knownOffset)))
-		}
-		l.emit(
-			asm.Mov.Reg(asm.R1, regCtx),
-			asm.Mov.Reg(asm.R3, asm.R10),
-			asm.Add.Imm(asm.R3, int32(dst)),
-			asm.Mov.Imm(asm.R4, int32(width)),
-			asm.FnSkbLoadBytes.Call(),
-			asm.JNE.Imm(asm.R0, 0, rejectSymbol),
-		)
+		l.skbLoadBytes(dst, width, knownOffset)
 		return
 	}
 	limit := int64(maxPacketOffset - width)

@@ -182,14 +182,7 @@ func testSetReload(t *testing.T, backend string) {
 // follows it; --stats-interval prints the counters as it goes.
 func TestLiveWatchReloadsAChangedSetFile(t *testing.T) {
 	v := testutil.NewVeth(t)
-	dir := t.TempDir()
-	setFile := filepath.Join(dir, "nets.txt")
-	if err := os.WriteFile(setFile, []byte("198.19.1.0/24\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	frame := ethernetFrame(0x0800, ipv4Packet(protoUDP, udpDatagram(40000, 53, 8)))
-	copy(frame[14+12:], []byte{198, 19, 2, 5})
-	out := filepath.Join(dir, "out.pcap")
+	setFile, frame, out := reloadFixture(t)
 	r := startLive(t, v, "--xdp", "--watch", "--stats-interval", "0.3", "--set", "nets="+setFile,
 		"-i", testutil.CaptureIf, "-U", "-w", out, "udp and src net @nets")
 	v.Inject(t, frame) // not in the set yet
@@ -224,14 +217,7 @@ func TestLiveWatchReloadsAChangedSetFile(t *testing.T) {
 // it as usual.
 func TestLiveSIGHUPReloadsSets(t *testing.T) {
 	v := testutil.NewVeth(t)
-	dir := t.TempDir()
-	setFile := filepath.Join(dir, "nets.txt")
-	if err := os.WriteFile(setFile, []byte("198.19.1.0/24\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	frame := ethernetFrame(0x0800, ipv4Packet(protoUDP, udpDatagram(40000, 53, 8)))
-	copy(frame[14+12:], []byte{198, 19, 2, 5})
-	out := filepath.Join(dir, "out.pcap")
+	setFile, frame, out := reloadFixture(t)
 	c, _ := startChild(t, v, false, "--xdp", "--set", "nets="+setFile, "-i", testutil.CaptureIf, "-U", "-w", out, "udp and src net @nets")
 	v.Inject(t, frame)
 	if err := os.WriteFile(setFile, []byte("198.19.2.0/24\n"), 0o644); err != nil {
@@ -247,4 +233,17 @@ func TestLiveSIGHUPReloadsSets(t *testing.T) {
 	}
 	_, got, _ := readPackets(t, out)
 	samePackets(t, "the frame after SIGHUP", got, [][]byte{frame})
+}
+
+// reloadFixture is a set file holding 198.19.1.0/24, a UDP frame from
+// 198.19.2.5 (outside it until it changes) and an output file's name.
+func reloadFixture(t *testing.T) (setFile string, frame []byte, out string) {
+	dir := t.TempDir()
+	setFile = filepath.Join(dir, "nets.txt")
+	if err := os.WriteFile(setFile, []byte("198.19.1.0/24\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	frame = ethernetFrame(0x0800, ipv4Packet(protoUDP, udpDatagram(40000, 53, 8)))
+	copy(frame[14+12:], []byte{198, 19, 2, 5})
+	return setFile, frame, filepath.Join(dir, "out.pcap")
 }

@@ -54,14 +54,7 @@ func (c *command) watchSets(done <-chan struct{}) {
 	files := c.watchedFiles()
 	last := stat(files)
 	pending := false
-	tick := time.NewTicker(watchInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-tick.C:
-		}
+	every(watchInterval, done, func() {
 		now := stat(files)
 		changed := false
 		for i := range now {
@@ -75,12 +68,11 @@ func (c *command) watchSets(done <-chan struct{}) {
 			pending = false
 			c.reloadSets(c.reloadables)
 		}
-	}
+	})
 }
 
-// printStatsEvery prints the captures' counters, and each rule's, every
-// interval until done is closed.
-func (c *command) printStatsEvery(interval time.Duration, captures []*liveCapture, out *liveOutput, done <-chan struct{}) {
+// every calls f every interval until done is closed.
+func every(interval time.Duration, done <-chan struct{}, f func()) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -88,7 +80,15 @@ func (c *command) printStatsEvery(interval time.Duration, captures []*liveCaptur
 		case <-done:
 			return
 		case <-tick.C:
+			f()
 		}
+	}
+}
+
+// printStatsEvery prints the captures' counters, and each rule's, every
+// interval until done is closed.
+func (c *command) printStatsEvery(interval time.Duration, captures []*liveCapture, out *liveOutput, done <-chan struct{}) {
+	every(interval, done, func() {
 		var total capture.Stats
 		var rules []capture.RuleStats
 		for _, l := range captures {
@@ -110,7 +110,7 @@ func (c *command) printStatsEvery(interval time.Duration, captures []*liveCaptur
 			fmt.Fprintf(c.stderr, "%s ", at)
 			c.printRuleStats([]capture.RuleStats{s})
 		}
-	}
+	})
 }
 
 // lockedWriter serializes writes from several goroutines.
