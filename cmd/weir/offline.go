@@ -73,7 +73,10 @@ func (c *command) run(ctx context.Context) int {
 	snaplen := fileSnaplen(src)
 	c.printStart(inputName, src.LinkType(), snaplen)
 
-	prog, ok := c.compile(expr, filter.Config{LinkType: src.LinkType(), Snaplen: snaplen, Optimize: !c.opts.noOptimize, Savefile: true, SavefileBigEndian: src.BigEndian()})
+	// A file is filtered by weir's VM, which looks sets up itself: a set
+	// of any size costs one lookup per field.
+	prog, ok := c.compile(expr, filter.Config{LinkType: src.LinkType(), Snaplen: snaplen, Optimize: !c.opts.noOptimize,
+		Savefile: true, SavefileBigEndian: src.BigEndian(), SetLookups: len(c.sets) > 0})
 	if !ok {
 		return 1
 	}
@@ -247,7 +250,7 @@ func (c *command) printStart(name string, lt pcap.LinkType, snaplen uint32) {
 
 // filterFile runs the read-filter-write loop and reports how it ended.
 func (c *command) filterFile(ctx context.Context, src *pcap.Reader, inputName string, prog filter.Program, expr string) int {
-	vm, err := filter.NewVM(prog)
+	vm, err := filter.NewVMWithSets(prog, c.sets)
 	if err != nil {
 		c.errorf("%s", err)
 		return 1
@@ -371,11 +374,11 @@ func (c *command) reportCompileError(err error) {
 func (c *command) fileFilterCompiler(src *pcap.Reader, expr string) func(pcap.LinkType) (*filter.VM, error) {
 	return func(lt pcap.LinkType) (*filter.VM, error) {
 		prog, err := filter.Compile(expr, filter.Config{LinkType: lt, Snaplen: fileSnaplen(src),
-			Optimize: !c.opts.noOptimize, Savefile: true, SavefileBigEndian: src.BigEndian(), Sets: c.sets})
+			Optimize: !c.opts.noOptimize, Savefile: true, SavefileBigEndian: src.BigEndian(), Sets: c.sets, SetLookups: len(c.sets) > 0})
 		if err != nil {
 			return nil, &compileError{linkType: lt, err: err}
 		}
-		return filter.NewVM(prog)
+		return filter.NewVMWithSets(prog, c.sets)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,6 +104,41 @@ func TestRunSetErrors(t *testing.T) {
 		r := runWeir(t, nil, tc.args...)
 		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("weir %q: exit %d, stderr:\n%s\nwant exit 1 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
+// TestRunLargeSetOffline: a file is filtered with a set far beyond what
+// classic BPF expands (weir's VM looks it up), keeping exactly the
+// packets tcpdump keeps with the set's addresses that occur written out.
+func TestRunLargeSetOffline(t *testing.T) {
+	tcpdump := testutil.RequireTool(t, "tcpdump", "tcpdump")
+	var b strings.Builder
+	for i := 0; i < 65000; i++ {
+		fmt.Fprintf(&b, "10.77.%d.%d\n", i>>8, i&255) // none in the capture
+	}
+	b.WriteString("198.18.0.10\nfd00:beef::1\n")
+	setFile := filepath.Join(t.TempDir(), "big.txt")
+	if err := os.WriteFile(setFile, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join("..", "..", "testdata", "captures", "en10mb.pcap")
+	want, err := exec.Command(tcpdump, "-r", in, "-w", "-", "host 198.18.0.10 or host fd00:beef::1").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runWeir(t, nil, "--set", "big="+setFile, "-r", in, "-w", "-", "host @big")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	_, got := readCapture(t, []byte(r.stdout))
+	_, wantPackets := readCapture(t, want)
+	if len(wantPackets) == 0 || len(got) != len(wantPackets) {
+		t.Fatalf("%d packets, tcpdump %d", len(got), len(wantPackets))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], wantPackets[i]) {
+			t.Fatalf("packet %d differs from tcpdump's", i)
 		}
 	}
 }
