@@ -74,4 +74,8 @@ type Interface struct {
 	Up          bool
 	Running     bool
 	Loopback    bool
+	// XDPProgram is the id of the XDP program attached, 0 for none, and
+	// XDPMode how (IFLA_XDP_ATTACHED: 1 native, 2 generic, 3 offload).
+	XDPProgram uint32
+	XDPMode    uint8
 }

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"os"
 
+	"slices"
+
 	"github.com/cilium/ebpf"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -55,19 +56,20 @@ func xdpAttachError(target captureTarget, mode XDPMode, err error) error {
 // attachedXDP describes the XDP program netlink reports on an interface:
 // " (id 42, name foo, generic mode)", or "" when it cannot tell.
 func attachedXDP(index int) string {
-	l, err := netlink.LinkByIndex(index)
-	if err != nil || l.Attrs().Xdp == nil || l.Attrs().Xdp.ProgId == 0 {
+	list, err := Interfaces()
+	i := slices.IndexFunc(list, func(ifc Interface) bool { return ifc.Index == index })
+	if err != nil || i < 0 || list[i].XDPProgram == 0 {
 		return ""
 	}
-	x := l.Attrs().Xdp
+	id, mode := list[i].XDPProgram, uint32(list[i].XDPMode)
 	name := ""
-	if p, err := ebpf.NewProgramFromID(ebpf.ProgramID(x.ProgId)); err == nil {
+	if p, err := ebpf.NewProgramFromID(ebpf.ProgramID(id)); err == nil {
 		if info, err := p.Info(); err == nil && info.Name != "" {
 			name = ", name " + info.Name
 		}
 		p.Close()
 	}
-	return fmt.Sprintf(" (id %d%s, %s mode)", x.ProgId, name, xdpAttachModeName(x.AttachMode))
+	return fmt.Sprintf(" (id %d%s, %s mode)", id, name, xdpAttachModeName(mode))
 }
 
 // xdpAttachModeName names IFLA_XDP_ATTACHED's values.

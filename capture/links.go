@@ -17,6 +17,9 @@ const (
 	rtattrLen      = 4
 	iflaIfname     = 3  // IFLA_IFNAME
 	iflaIfalias    = 20 // IFLA_IFALIAS
+	iflaXDP        = 43 // IFLA_XDP, nested:
+	iflaXDPAttach  = 2  //   IFLA_XDP_ATTACHED, u8
+	iflaXDPProgID  = 4  //   IFLA_XDP_PROG_ID, u32
 
 	iffUp       = 0x1     // IFF_UP
 	iffLoopback = 0x8     // IFF_LOOPBACK
@@ -80,6 +83,8 @@ func parseLink(b []byte) (Interface, error) {
 			ifc.Name = cString(value)
 		case iflaIfalias:
 			ifc.Description = cString(value)
+		case iflaXDP:
+			ifc.XDPProgram, ifc.XDPMode = parseXDP(value)
 		}
 		attrs = attrs[min(align4(n), len(attrs)):]
 	}
@@ -87,6 +92,30 @@ func parseLink(b []byte) (Interface, error) {
 		return Interface{}, errBadLinkDump
 	}
 	return ifc, nil
+}
+
+// parseXDP reads IFLA_XDP's program id and attach mode; zeros for what
+// is missing or malformed.
+func parseXDP(b []byte) (prog uint32, mode uint8) {
+	for len(b) >= rtattrLen {
+		n := int(hostOrder.Uint16(b))
+		if n < rtattrLen || n > len(b) {
+			return 0, 0
+		}
+		value := b[rtattrLen:n]
+		switch hostOrder.Uint16(b[2:]) & nlaTypeMask {
+		case iflaXDPAttach:
+			if len(value) >= 1 {
+				mode = value[0]
+			}
+		case iflaXDPProgID:
+			if len(value) >= 4 {
+				prog = hostOrder.Uint32(value)
+			}
+		}
+		b = b[min(align4(n), len(b)):]
+	}
+	return prog, mode
 }
 
 // cString is b up to its first NUL byte.

@@ -37,7 +37,10 @@ func linkAttr(typ uint16, value string) []byte {
 func linkDump() []byte {
 	var dump []byte
 	dump = append(dump, linkMessage(1, iffUp|iffRunning|iffLoopback, linkAttr(iflaIfname, "lo\x00"), linkAttr(4, "\x00\x00\x01\x00"))...)
-	dump = append(dump, linkMessage(7, iffUp, linkAttr(iflaIfalias, "uplink\x00"), linkAttr(iflaIfname, "eth0\x00"))...)
+	var prog [4]byte
+	hostOrder.PutUint32(prog[:], 42)
+	xdp := string(linkAttr(iflaXDPAttach, "\x02")) + string(linkAttr(iflaXDPProgID, string(prog[:])))
+	dump = append(dump, linkMessage(7, iffUp, linkAttr(iflaIfalias, "uplink\x00"), linkAttr(iflaIfname, "eth0\x00"), linkAttr(iflaXDP|0x8000, xdp))...)
 	dump = append(dump, linkMessage(9, 0, linkAttr(iflaIfname|0x8000, "dummy0\x00"))...) // NLA_F_NESTED set
 	return append(dump, netlinkMessage(nlmsgDone, make([]byte, 4))...)
 }
@@ -49,7 +52,7 @@ func TestParseLinks(t *testing.T) {
 	}
 	want := []Interface{
 		{Index: 1, Name: "lo", Up: true, Running: true, Loopback: true},
-		{Index: 7, Name: "eth0", Description: "uplink", Up: true},
+		{Index: 7, Name: "eth0", Description: "uplink", Up: true, XDPProgram: 42, XDPMode: 2},
 		{Index: 9, Name: "dummy0"},
 	}
 	if len(list) != len(want) {
