@@ -13,4 +13,4 @@ require (
 
 require github.com/cilium/ebpf v0.22.0
 
-require go.yaml.in/yaml/v3 v3.0.6
+require github.com/goccy/go-yaml v1.19.2

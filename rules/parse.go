@@ -1,14 +1,11 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/weircap/weir/filter"
 )
@@ -18,47 +15,39 @@ import (
 // Expressions are compiled by Check. Errors are *Error, or the
 // *filter.SetError of a bad line in a set file.
 func Parse(path string, data []byte, readFile func(string) ([]byte, error)) (*File, error) {
-	p := &parser{path: path, readFile: readFile}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, p.yamlError(err)
+	p := &fileParser{path: path, readFile: readFile}
+	doc, err := parseYAML(data)
+	if err != nil {
+		var se *syntaxError
+		if errors.As(err, &se) {
+			return nil, p.errorf(se.Position, "bad YAML: %s", se.Msg)
+		}
+		return nil, err
 	}
-	if len(doc.Content) == 0 {
+	if doc == nil {
 		return nil, p.errorf(Position{1, 1}, "empty rules file: it needs a list of rules")
 	}
-	f, err := p.file(doc.Content[0])
+	f, err := p.file(doc)
 	if err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
-type parser struct {
+type fileParser struct {
 	path     string
 	readFile func(string) ([]byte, error)
 }
 
-func (p *parser) errorf(at Position, format string, args ...any) *Error {
+func (p *fileParser) errorf(at Position, format string, args ...any) *Error {
 	return &Error{File: p.path, Position: at, Msg: fmt.Sprintf(format, args...)}
 }
 
-func pos(n *yaml.Node) Position { return Position{n.Line, n.Column} }
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// yamlError places a YAML syntax error at its line.
-func (p *parser) yamlError(err error) error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return p.errorf(Position{line, 1}, "bad YAML: %s", m[2])
-	}
-	return p.errorf(Position{1, 1}, "bad YAML: %s", strings.TrimPrefix(msg, "yaml: "))
-}
+func pos(n *node) Position { return Position{n.Line, n.Column} }
 
 // mapping walks a mapping's keys, refusing those not in known.
-func (p *parser) mapping(n *yaml.Node, what string, known []string, each func(key string, k, v *yaml.Node) error) error {
-	if n.Kind != yaml.MappingNode {
+func (p *fileParser) mapping(n *node, what string, known []string, each func(key string, k, v *node) error) error {
+	if n.Kind != mappingNode {
 		return p.errorf(pos(n), "%s must be a mapping (key: value lines)", what)
 	}
 	seen := map[string]bool{}
@@ -78,10 +67,10 @@ func (p *parser) mapping(n *yaml.Node, what string, known []string, each func(ke
 	return nil
 }
 
-func (p *parser) file(n *yaml.Node) (*File, error) {
+func (p *fileParser) file(n *node) (*File, error) {
 	f := &File{Path: p.path, Sets: map[string]*filter.Set{}, SetPos: map[string]Position{}}
-	var rulesNode *yaml.Node
-	err := p.mapping(n, "the rules file", []string{"sets", "rules"}, func(key string, k, v *yaml.Node) error {
+	var rulesNode *node
+	err := p.mapping(n, "the rules file", []string{"sets", "rules"}, func(key string, k, v *node) error {
 		if key == "sets" {
 			return p.sets(v, f)
 		}
@@ -91,7 +80,7 @@ func (p *parser) file(n *yaml.Node) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rulesNode == nil || rulesNode.Kind != yaml.SequenceNode || len(rulesNode.Content) == 0 {
+	if rulesNode == nil || rulesNode.Kind != sequenceNode || len(rulesNode.Content) == 0 {
 		at := pos(n)
 		if rulesNode != nil {
 			at = pos(rulesNode)
@@ -114,15 +103,15 @@ func (p *parser) file(n *yaml.Node) (*File, error) {
 }
 
 // sets reads "sets:": each a list of entries or the name of a set file.
-func (p *parser) sets(n *yaml.Node, f *File) error {
+func (p *fileParser) sets(n *node, f *File) error {
 	into := f.Sets
-	return p.mapping(n, "sets", nil, func(name string, k, v *yaml.Node) error {
+	return p.mapping(n, "sets", nil, func(name string, k, v *node) error {
 		f.SetPos[name] = pos(k)
 		if !filter.ValidSetName(name) {
 			return p.errorf(pos(k), "bad set name %q: letters, digits, '.', '-' and '_', starting with a letter or digit", name)
 		}
 		switch v.Kind {
-		case yaml.ScalarNode:
+		case scalarNode:
 			file := v.Value
 			if !filepath.IsAbs(file) {
 				file = filepath.Join(filepath.Dir(p.path), file)
@@ -136,10 +125,10 @@ func (p *parser) sets(n *yaml.Node, f *File) error {
 				return err
 			}
 			into[name] = s
-		case yaml.SequenceNode:
+		case sequenceNode:
 			var entries []filter.SetEntry
 			for _, en := range v.Content {
-				if en.Kind != yaml.ScalarNode {
+				if en.Kind != scalarNode {
 					return p.errorf(pos(en), "set %q: each entry is an address, network, port, port range or MAC address", name)
 				}
 				e, err := filter.ParseSetEntry(en.Value)

@@ -5,18 +5,16 @@ import (
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/weircap/weir/filter"
 )
 
 var ruleKeys = []string{"name", "match", "sample", "rate", "snaplen", "action", "capture"}
 
 // rule reads one rule of the list.
-func (p *parser) rule(n *yaml.Node) (Rule, error) {
+func (p *fileParser) rule(n *node) (Rule, error) {
 	r := Rule{Pos: pos(n)}
-	var captureNode *yaml.Node
-	err := p.mapping(n, "a rule", ruleKeys, func(key string, k, v *yaml.Node) error {
+	var captureNode *node
+	err := p.mapping(n, "a rule", ruleKeys, func(key string, k, v *node) error {
 		var err error
 		switch key {
 		case "name":
@@ -24,8 +22,8 @@ func (p *parser) rule(n *yaml.Node) (Rule, error) {
 		case "match":
 			r.Match, err = p.scalar(v, "match")
 			r.MatchPos = pos(v)
-			r.MatchPlain = v.Style == 0 || v.Style == yaml.DoubleQuotedStyle || v.Style == yaml.SingleQuotedStyle
-			if v.Style == yaml.DoubleQuotedStyle || v.Style == yaml.SingleQuotedStyle {
+			r.MatchPlain = !v.Block
+			if v.Quoted {
 				r.MatchPos.Column++ // past the quote
 			}
 		case "sample":
@@ -58,15 +56,15 @@ func (p *parser) rule(n *yaml.Node) (Rule, error) {
 	return r, nil
 }
 
-func (p *parser) scalar(v *yaml.Node, what string) (string, error) {
-	if v.Kind != yaml.ScalarNode {
+func (p *fileParser) scalar(v *node, what string) (string, error) {
+	if v.Kind != scalarNode {
 		return "", p.errorf(pos(v), "%s must be a single value", what)
 	}
 	return v.Value, nil
 }
 
 // count reads a whole number from 1 to max.
-func (p *parser) count(v *yaml.Node, what string, max uint64) (uint64, error) {
+func (p *fileParser) count(v *node, what string, max uint64) (uint64, error) {
 	s, err := p.scalar(v, what)
 	if err != nil {
 		return 0, err
@@ -78,7 +76,7 @@ func (p *parser) count(v *yaml.Node, what string, max uint64) (uint64, error) {
 	return n, nil
 }
 
-func (p *parser) boolean(v *yaml.Node, what string) (bool, error) {
+func (p *fileParser) boolean(v *node, what string) (bool, error) {
 	s, err := p.scalar(v, what)
 	if err != nil {
 		return false, err
@@ -92,7 +90,7 @@ func (p *parser) boolean(v *yaml.Node, what string) (bool, error) {
 	return false, p.errorf(pos(v), "%s must be true or false, not %q", what, s)
 }
 
-func (p *parser) action(v *yaml.Node) (Action, error) {
+func (p *fileParser) action(v *node) (Action, error) {
 	s, err := p.scalar(v, "action")
 	if err != nil {
 		return 0, err
@@ -107,9 +105,9 @@ func (p *parser) action(v *yaml.Node) (Action, error) {
 
 // rate reads "rate:": packets or bytes per second, per (global or flow),
 // burst.
-func (p *parser) rate(v *yaml.Node) (*Rate, error) {
+func (p *fileParser) rate(v *node) (*Rate, error) {
 	r := &Rate{}
-	err := p.mapping(v, "a rate", []string{"packets", "bytes", "per", "burst"}, func(key string, k, v *yaml.Node) error {
+	err := p.mapping(v, "a rate", []string{"packets", "bytes", "per", "burst"}, func(key string, k, v *node) error {
 		var err error
 		switch key {
 		case "packets":

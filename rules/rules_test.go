@@ -95,9 +95,10 @@ func TestParseErrors(t *testing.T) {
 		text, want string
 	}{
 		{"", "r.yaml:1:1: empty rules file"},
-		{"rules: [\n", "r.yaml:1:1: bad YAML: did not find expected node content"},
-		{"rules:\n  - name: a\n   bad indent: 1\n", "r.yaml:1:1: bad YAML: did not find expected '-' indicator"},
-		{"a:\n\t- x\n", "r.yaml:2:1: bad YAML: found character that cannot start any token"},
+		{"rules: [\n", "r.yaml:1:8: bad YAML: sequence end token ']' not found"},
+		{"rules:\n  - name: a\n   bad indent: 1\n", "r.yaml:3:4: bad YAML: value is not allowed in this context"},
+		{"rules:\n  - name: a\n    match: 'tcp\n", "r.yaml:3:12: bad YAML: could not find end character of single-quoted text"},
+		{"a:\n\t- x\n", "r.yaml:2:1: bad YAML: found character '\t' that cannot start any token"},
 		{"sets: {}\n", "r.yaml:1:1: no rules"},
 		{"rules:\n  - name: a\n    smaple: 10\n", `r.yaml:3:5: unknown key "smaple" in a rule (known: name, match, sample, rate, snaplen, action, capture)`},
 		{"rules:\n  - match: tcp\n", "r.yaml:2:5: a rule without a name"},
