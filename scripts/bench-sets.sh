@@ -3,12 +3,12 @@
 #
 #   scripts/bench-sets.sh [WEIR_BINARY]        (as root; default ./bin/weir)
 #
-# 1. Start-up: for each size in SIZES, a set of that many addresses (the
-#    200 sources of the live mix's matching packets, 198.19.0.1-200, then
-#    distinct addresses of 10.0.0.0/8) is given to weir --xdp on the
-#    benchmark's veth; the table has the wall time and CPU until weir says
-#    "listening on" (parse, compile, maps loaded, program attached). The
-#    same addresses as a "host A or host B ..." chain go to tcpdump -d,
+# 1. Start-up: for each size in SIZES, a set of that many /24 networks
+#    (198.19.0.0/24, which holds the live mix's 200 matching sources, then
+#    distinct random ones outside 198.0.0.0/8) is given to weir --xdp on
+#    the benchmark's veth; the table has the wall time and CPU until weir
+#    says "listening on" (parse, compile, maps loaded, program attached).
+#    The same networks as a "net A or net B ..." chain go to tcpdump -d,
 #    optimized and not (-O), each with TCPDUMP_TIMEOUT seconds: its compile
 #    time and program length, which the kernel refuses above 4096
 #    instructions (libpcap then filters in user space).
@@ -46,21 +46,23 @@ command -v "$TCPDUMP" >/dev/null || die "$TCPDUMP not found (apt-get install -y 
 case "$WEIR" in /*) ;; *) WEIR=$PWD/$WEIR ;; esac
 mkdir -p "$RESULTS"
 
-# addresses N: the live mix's 200 matching sources, then distinct
-# addresses of 10.0.0.0/8, one per line.
-addresses() {
+# networks N: 198.19.0.0/24 (it holds the live mix's 200 matching
+# sources), then distinct random /24 networks outside 198.0.0.0/8 (where
+# the mix's other addresses are), one per line.
+networks() {
 	awk -v n="$1" 'BEGIN {
-		for (i = 1; i <= 200 && i <= n; i++) printf "198.19.0.%d\n", i
-		srand(7); m = n - 200
+		print "198.19.0.0/24"
+		srand(7); m = n - 1
 		while (m > 0) {
-			a = int(rand() * 16777216)
-			if (!(a in seen)) { seen[a] = 1; m--; printf "10.%d.%d.%d\n", int(a / 65536), int(a / 256) % 256, a % 256 }
+			a = 1 + int(rand() * 223); b = int(rand() * 256); c = int(rand() * 256)
+			k = a * 65536 + b * 256 + c
+			if (a != 198 && !(k in seen)) { seen[k] = 1; m--; printf "%d.%d.%d.0/24\n", a, b, c }
 		}
 	}'
 }
 
-# chain FILE: the addresses of FILE as "host A or host B ...".
-chain() { awk '{ printf "%shost %s", (NR > 1 ? " or " : ""), $1 }' "$1"; }
+# chain FILE: the networks of FILE as "net A or net B ...".
+chain() { awk '{ printf "%snet %s", (NR > 1 ? " or " : ""), $1 }' "$1"; }
 
 # cpu_of PID: the CPU time of a live process's threads in seconds
 # (schedstat, nanoseconds).
@@ -70,15 +72,15 @@ source "$BENCH/lib.sh"
 trap netns_down EXIT
 NETNS_SETTLE=1 netns_up
 
-echo "== start-up with a set of N addresses (weir --xdp) and tcpdump's chain" >&2
-startup="| addresses | weir --xdp: ready after (s) | weir CPU until ready (s) | tcpdump -d: compile (s) | instructions | tcpdump -O -d: compile (s) | instructions |"$'\n'
+echo "== start-up with a set of N networks (weir --xdp) and tcpdump's chain" >&2
+startup="| networks | weir --xdp: ready after (s) | weir CPU until ready (s) | tcpdump -d: compile (s) | instructions | tcpdump -O -d: compile (s) | instructions |"$'\n'
 startup+="|---|---|---|---|---|---|---|"$'\n'
 for n in $SIZES; do
-	set_file=$RESULTS/hosts-$n.txt
-	[ -s "$set_file" ] || addresses "$n" >"$set_file"
+	set_file=$RESULTS/nets-$n.txt
+	[ -s "$set_file" ] || networks "$n" >"$set_file"
 	err=$RESULTS/weir-$n.stderr
 	start=$(date +%s.%N)
-	ip netns exec "$NS_CAP" "$WEIR" --xdp --set "hosts=$set_file" -i "$IF_CAP" -w "$RESULTS/weir-$n.pcap" 'host @hosts' 2>"$err" &
+	ip netns exec "$NS_CAP" "$WEIR" --xdp --set "nets=$set_file" -i "$IF_CAP" -w "$RESULTS/weir-$n.pcap" 'net @nets' 2>"$err" &
 	pid=$!
 	for _ in $(seq 3000); do grep -q "listening on" "$err" 2>/dev/null && break; kill -0 $pid 2>/dev/null || break; sleep 0.01; done
 	ready=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
@@ -164,8 +166,8 @@ done
 # sources, so live.sh's hosts200 case counts the packets expected).
 templates=()
 for n in $SIZES; do
-	templates+=("weir-xdp-$n=$WEIR --xdp --set hosts=$RESULTS/hosts-$n.txt -i {iface} -w {out} -s 0 'host @hosts'")
+	templates+=("weir-xdp-$n=$WEIR --xdp --set nets=$RESULTS/nets-$n.txt -i {iface} -w {out} -s 0 'net @nets'")
 done
-echo "== live: weir --xdp with sets of $SIZES addresses" >&2
+echo "== live: weir --xdp with sets of $SIZES networks" >&2
 results+=$(live hosts200 "${templates[@]}")$'\n'
 printf '%s\n%s\n' "$startup" "$results"
