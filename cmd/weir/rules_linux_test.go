@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,6 +118,11 @@ func TestLiveRulesDropAtXDP(t *testing.T) {
 	}
 	if want := "rule: pings,rule: pings,rule: pings,rule: udp"; strings.Join(comments, ",") != want {
 		t.Errorf("comments %q, want %s", comments, want)
+	}
+	tshark := testutil.RequireTool(t, "tshark", "tshark")
+	shown, err := exec.Command(tshark, "-r", out, "-Y", `frame.comment contains "pings"`, "-T", "fields", "-e", "frame.number").Output()
+	if err != nil || strings.Fields(string(shown)) == nil || len(strings.Fields(string(shown))) != 3 {
+		t.Errorf("tshark's frame.comment filter found %q (%v), want the 3 packets of rule pings", shown, err)
 	}
 	if n := len(packets); n == 4 && (len(packets[3]) != 60 || infos[3].Length != 14+20+8+100) {
 		t.Errorf("udp rule's packet: %d of %d bytes, want 60 of %d", len(packets[3]), infos[3].Length, 14+20+8+100)
