@@ -65,7 +65,11 @@ func (c *command) reloadSets(captures []reloadable) {
 			return
 		}
 		if !slices.EqualFunc(progs, r.programs, func(a, b filter.Program) bool { return slices.Equal(a, b) }) {
-			c.errorf("sets not reloaded: the new sets need other lookups than the running program makes (entries of a kind or IP version it does not look up, or none left of one it does): restart weir to use them")
+			what := "the new sets need other lookups than the running program makes (entries of a kind or IP version it does not look up, or none left of one it does)"
+			if c.rules != nil {
+				what = "the rules file and its sets now compile to other programs than the running ones (a rule changed, or a set's entries need other lookups)"
+			}
+			c.errorf("sets not reloaded: %s: restart weir to use them", what)
 			return
 		}
 		updates = append(updates, update{r, used})
