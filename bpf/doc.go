@@ -77,6 +77,23 @@
 // ProbeSocketFilter name a missing kernel feature and its first Linux
 // version; SocketFilterProgram makes a whole eBPF socket filter.
 //
+// # Sets and rules
+//
+// A filter compiled with filter.Config.SetLookups holds set lookups; each
+// lowers to a copy of the field's bytes to the stack and one
+// bpf_map_lookup_elem in the map SetMapName names: IPv4 and IPv6 networks
+// in LPM tries (split in two by one address bit, filled at once), ports
+// and MAC addresses in hash maps. SetMaps builds the maps' contents from
+// the sets, as data; LoadCapture and LoadSocketFilter create and fill
+// them, UpdateSetMap refills one in place.
+//
+// RulesProgram (a CaptureSpec with Rules) runs rules in order: each
+// rule's fragment, then for the first that matches its per-CPU counters
+// (RuleCountersMap), sampling, a rate limit (GCRA, one arrival time per
+// rule in RateMap or per flow in FlowRateMap, moved with
+// compare-and-exchange) and its action: capture (the rule's number in
+// the record), drop (XDP) or pass.
+//
 // # Verification
 //
 // The tests lower the filter package's expression table for the project's

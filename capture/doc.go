@@ -65,4 +65,15 @@
 // microseconds of the block's opening may precede it, and a packet is
 // held back only while every socket with packets waiting has half of its
 // ring free; past that, it goes out rather than risk losing packets.
+//
+// # eBPF captures, sets and rules
+//
+// OpenHook captures with XDP or tcx programs and a BPF ring buffer
+// (HookSource); Config.EBPF attaches the filter to the socket as an eBPF
+// program. A filter with set lookups takes Config.Sets, held in kernel
+// maps that UpdateSets refills in place while the capture runs. A
+// HookConfig's Rules replace its filter: the first matching rule counts,
+// samples, rate-limits and captures, drops or passes each packet; its
+// name is the pcapng comment of the packets it captures, and RuleStats
+// reads its counters.
 package capture
