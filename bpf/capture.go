@@ -134,6 +134,7 @@ func CaptureProgram(spec CaptureSpec) (asm.Instructions, error) {
 		return nil, errors.New("bpf: capture program without a filter fragment")
 	}
 	insns := append(asm.Instructions(nil), spec.Filter...)
+	spec.Snaplen = recordLimit(spec.Hook, spec.Snaplen)
 	insns = append(insns, verdictToLength(spec)...)
 	insns = append(insns, reserveRecord(spec.Snaplen)...)
 	insns = append(insns, fillRecord(spec.Hook, spec.WakeupBytes, false)...)
@@ -165,6 +166,20 @@ func verdictToLength(spec CaptureSpec) asm.Instructions {
 		asm.Mov.Imm(asm.R9, int32(spec.Snaplen)),
 		asm.JLT.Imm(asm.R9, 1, labelExit).WithSymbol(labelMinSnap),
 	)
+}
+
+// maxXDPFrame bounds what an XDP capture copies: the programs are loaded
+// without BPF_F_XDP_HAS_FRAGS, so the kernel gives them single-buffer
+// frames, which fit a page. Record classes above it would never be used,
+// and each costs the verifier a path at every start.
+const maxXDPFrame = 4096
+
+// recordLimit is the most bytes a hook's records hold for a snap length.
+func recordLimit(hook CaptureHook, snaplen uint32) uint32 {
+	if hook == HookXDP {
+		return min(snaplen, maxXDPFrame)
+	}
+	return snaplen
 }
 
 // RecordCapacities are the data sizes of the record classes for a snap

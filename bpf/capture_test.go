@@ -34,9 +34,24 @@ func TestCaptureProgramResolvesEveryLabel(t *testing.T) {
 				t.Fatalf("%s snaplen %d: %v", hook, snaplen, err)
 			}
 			refs := insns.ReferenceOffsets()
-			if len(refs[RingMap]) != len(RecordCapacities(snaplen)) || len(refs[CountersMap]) != 1 {
+			// XDP copies single-buffer frames: no class above a page.
+			if len(refs[RingMap]) != len(RecordCapacities(recordLimit(hook, snaplen))) || len(refs[CountersMap]) != 1 {
 				t.Errorf("%s snaplen %d: map references %v", hook, snaplen, refs)
 			}
+		}
+	}
+}
+
+// TestXDPRecordsStopAtAPage: XDP programs have no record class above
+// maxXDPFrame, tcx programs keep every class up to the snap length.
+func TestXDPRecordsStopAtAPage(t *testing.T) {
+	for hook, want := range map[CaptureHook]int{HookXDP: len(RecordCapacities(maxXDPFrame)), HookTCXIngress: len(RecordCapacities(MaxCaptureSnaplen))} {
+		insns, err := CaptureProgram(CaptureSpec{Hook: hook, Snaplen: MaxCaptureSnaplen, Filter: acceptAll(0xffff)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(insns.ReferenceOffsets()[RingMap]); got != want {
+			t.Errorf("%s: %d record classes, want %d", hook, got, want)
 		}
 	}
 }

@@ -156,7 +156,7 @@ func RulesProgram(spec RulesSpec) (asm.Instructions, error) {
 			asm.JEq.Imm32(asm.R0, 0, next).WithSymbol(fmt.Sprintf("rule%d_done", i)),
 			asm.Mov.Reg32(asm.R9, asm.R0),
 		)
-		insns = append(insns, ruleAction(i, r, spec.Snaplen, spec.Hook)...)
+		insns = append(insns, ruleAction(i, r, recordLimit(spec.Hook, spec.Snaplen), spec.Hook)...)
 	}
 	// The verifier refuses unreachable code: the drop exit and the capture
 	// tail are there only when some rule goes to them.
@@ -168,7 +168,7 @@ func RulesProgram(spec RulesSpec) (asm.Instructions, error) {
 	insns = append(insns, exits(spec.Hook, dropsOnly)...)
 	if captures {
 		insns = append(insns, ruleCaptureLength(spec.Hook)...)
-		insns = append(insns, reserveRecord(spec.Snaplen)...)
+		insns = append(insns, reserveRecord(recordLimit(spec.Hook, spec.Snaplen))...)
 		insns = append(insns, fillRecord(spec.Hook, spec.WakeupBytes, true)...)
 		insns = append(insns, epilogue(spec.Hook, true)...)
 	}
