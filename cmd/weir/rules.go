@@ -25,6 +25,12 @@ func (c *command) runRules(ctx context.Context, expr string) int {
 	case strings.TrimSpace(expr) != "":
 		c.errorf("--rules replaces the expression: put %q in a rule's match", expr)
 		return 1
+	case !c.opts.check && c.opts.readFile != "":
+		c.errorf("rules run in the eBPF program of a live capture (--xdp or --tc), not on a file: filter -r with an expression, or check the rules with --check")
+		return 1
+	case !c.opts.check && c.opts.backend != backendXDP && c.opts.backend != backendTC:
+		c.errorf("capturing with rules needs --xdp or --tc: the rules run in their eBPF program")
+		return 1
 	}
 	f, err := c.parseRules()
 	if err == nil {
@@ -35,10 +41,6 @@ func (c *command) runRules(ctx context.Context, expr string) int {
 		return 1
 	}
 	if !c.opts.check {
-		if c.opts.backend != backendXDP && c.opts.backend != backendTC {
-			c.errorf("capturing with rules needs --xdp or --tc: the rules run in their eBPF program")
-			return 1
-		}
 		c.rules = f
 		return c.runLive(ctx, "")
 	}
