@@ -41,6 +41,9 @@ func (c *command) runRules(ctx context.Context, expr string) int {
 		return 1
 	}
 	if !c.opts.check {
+		if c.opts.writeFile != "" && c.outputFormat() != pcap.FormatPcapng {
+			c.errorf("warning: a pcap file has no packet comments: write pcapng (-w FILE.pcapng) to keep each packet's rule")
+		}
 		c.rules = f
 		return c.runLive(ctx, "")
 	}
