@@ -56,6 +56,12 @@ func (c *command) dumpEBPF(b backend, expr string) int {
 		c.errorf("%s", err)
 		return 1
 	}
+	return c.printPrograms(programs)
+}
+
+// printPrograms writes programs in -d's format, each after a "; name"
+// line when there are several.
+func (c *command) printPrograms(programs []namedProgram) int {
 	var out strings.Builder
 	for _, p := range programs {
 		if len(programs) > 1 {
@@ -90,19 +96,8 @@ func ebpfPrograms(b backend, prog filter.Program, snaplen uint32, dir capture.Di
 		insns, err := bpf.SocketFilterProgram(prog)
 		return []namedProgram{{"socket filter", insns}}, err
 	}
-	hooks := []bpf.CaptureHook{bpf.HookXDP}
-	if b == backendTC {
-		switch dir {
-		case capture.DirectionIn:
-			hooks = []bpf.CaptureHook{bpf.HookTCXIngress}
-		case capture.DirectionOut:
-			hooks = []bpf.CaptureHook{bpf.HookTCXEgress}
-		default:
-			hooks = []bpf.CaptureHook{bpf.HookTCXIngress, bpf.HookTCXEgress}
-		}
-	}
 	var out []namedProgram
-	for _, h := range hooks {
+	for _, h := range dumpHooks(b, dir) {
 		frag, err := bpf.Lower(prog, h.Target())
 		if err != nil {
 			return nil, err
@@ -114,6 +109,20 @@ func ebpfPrograms(b backend, prog filter.Program, snaplen uint32, dir capture.Di
 		out = append(out, namedProgram{h.String(), insns})
 	}
 	return out, nil
+}
+
+// dumpHooks are the hooks a backend's programs run at.
+func dumpHooks(b backend, dir capture.Direction) []bpf.CaptureHook {
+	if b != backendTC {
+		return []bpf.CaptureHook{bpf.HookXDP}
+	}
+	switch dir {
+	case capture.DirectionIn:
+		return []bpf.CaptureHook{bpf.HookTCXIngress}
+	case capture.DirectionOut:
+		return []bpf.CaptureHook{bpf.HookTCXEgress}
+	}
+	return []bpf.CaptureHook{bpf.HookTCXIngress, bpf.HookTCXEgress}
 }
 
 // formatEBPF renders a program as -d (readable), -dd (C initializers of

@@ -40,6 +40,10 @@ func (c *command) runRules(ctx context.Context, expr string) int {
 		c.reportRulesError(err)
 		return 1
 	}
+	if !c.opts.check && c.opts.dump > 0 {
+		c.rules = f
+		return c.dumpRules()
+	}
 	if !c.opts.check {
 		if c.opts.writeFile != "" && c.outputFormat() != pcap.FormatPcapng {
 			c.errorf("warning: a pcap file has no packet comments: write pcapng (-w FILE.pcapng) to keep each packet's rule")
@@ -105,4 +109,39 @@ func (c *command) reportRulesError(err error) {
 		return
 	}
 	c.errorf("%s", err)
+}
+
+// dumpRules prints the rules program of --xdp or --tc (-d, -dd, -ddd), for
+// an Ethernet interface as the backend's program sees it.
+func (c *command) dumpRules() int {
+	b := c.opts.backend
+	hookRules, _, err := c.hookRules(dumpConfig(b, c.liveSnaplen(), !c.opts.noOptimize))
+	if err != nil {
+		c.reportRulesError(err)
+		return 1
+	}
+	var programs []namedProgram
+	for _, h := range dumpHooks(b, c.opts.direction) {
+		spec := bpf.CaptureSpec{Hook: h, Snaplen: c.liveSnaplen()}
+		for _, r := range hookRules {
+			prog := r.Filter
+			if len(prog) == 0 {
+				prog = filter.Program{{Op: filter.ClassRet | filter.SrcK, K: c.liveSnaplen()}}
+			}
+			frag, err := bpf.Lower(prog, h.Target())
+			if err != nil {
+				c.errorf("rule %q: %s", r.Name, err)
+				return 1
+			}
+			spec.Rules = append(spec.Rules, bpf.RuleSpec{Filter: frag, Sample: r.Sample, Snaplen: r.Snaplen,
+				Action: r.Action, Capture: r.Capture, Rate: r.Rate})
+		}
+		insns, err := bpf.CaptureProgram(spec)
+		if err != nil {
+			c.errorf("%s", err)
+			return 1
+		}
+		programs = append(programs, namedProgram{h.String(), insns})
+	}
+	return c.printPrograms(programs)
 }

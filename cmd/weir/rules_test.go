@@ -62,3 +62,18 @@ func TestRunRulesCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRulesDump: -d with --rules prints the rules program (one per
+// tcx direction) and captures nothing.
+func TestRunRulesDump(t *testing.T) {
+	path := writeRules(t, "rules:\n  - name: web\n    match: tcp port 443\n    sample: 10\n  - name: rest\n    rate: {packets: 100}\n")
+	r := runWeir(t, nil, "--rules", path, "--xdp", "-d")
+	if r.code != 0 || !strings.Contains(r.stdout, "rule1_start:") || !strings.Contains(r.stdout, "<weir_rule_counters>") ||
+		!strings.Contains(r.stdout, "<weir_rule_rates>") || strings.Contains(r.stderr, "listening") {
+		t.Errorf("--xdp -d: exit %d, stdout:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	r = runWeir(t, nil, "--rules", path, "--tc", "-d")
+	if r.code != 0 || !strings.Contains(r.stdout, "; tcx ingress\n") || !strings.Contains(r.stdout, "; tcx egress\n") {
+		t.Errorf("--tc -d: exit %d, stdout starts %.200q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+}
