@@ -40,10 +40,7 @@ func captureCollectionSpec(specs []CaptureSpec, ringBytes uint32, sets []SetMap)
 		cs.Maps[m.Name] = setMapSpec(m)
 	}
 	if n := len(specs[0].Rules); n > 0 {
-		cs.Maps[RuleCountersMap] = &ebpf.MapSpec{Name: RuleCountersMap, Type: ebpf.PerCPUArray, KeySize: 4,
-			ValueSize: 8 * RuleCounterWords, MaxEntries: uint32(n)}
-		cs.Maps[RateMap] = &ebpf.MapSpec{Name: RateMap, Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: uint32(n)}
-		cs.Maps[FlowRateMap] = &ebpf.MapSpec{Name: FlowRateMap, Type: ebpf.LRUHash, KeySize: FlowKeyLen, ValueSize: 8, MaxEntries: FlowRateEntries}
+		addRuleMaps(cs, n)
 	}
 	for _, spec := range specs {
 		insns, err := CaptureProgram(spec)
@@ -133,20 +130,7 @@ func (o *CaptureObjects) ReadRuleCounters() ([][RuleCounterWords]uint64, error) 
 	if o.RuleCounters == nil {
 		return nil, nil
 	}
-	n := int(o.RuleCounters.MaxEntries())
-	out := make([][RuleCounterWords]uint64, n)
-	for i := range out {
-		var perCPU [][RuleCounterWords]uint64
-		if err := o.RuleCounters.Lookup(uint32(i), &perCPU); err != nil {
-			return nil, fmt.Errorf("bpf: reading the rule counters: %w", err)
-		}
-		for _, c := range perCPU {
-			for w := range c {
-				out[i][w] += c[w]
-			}
-		}
-	}
-	return out, nil
+	return SumRuleCounters(o.RuleCounters)
 }
 
 // Close releases the programs and maps (attached programs stay until
@@ -194,6 +178,14 @@ func LoadSocketFilter(p filter.Program, sets []SetMap) (*ebpf.Program, map[strin
 	if err != nil {
 		return nil, nil, err
 	}
+	return LoadSocketProgram(insns, sets, 0)
+}
+
+// LoadSocketProgram loads a whole socket filter program (SocketFilterProgram
+// or RulesSocketFilterProgram) with its set maps and, for
+// rules, RuleCountersMap, RateMap and FlowRateMap; the maps are returned
+// by name.
+func LoadSocketProgram(insns asm.Instructions, sets []SetMap, rules int) (*ebpf.Program, map[string]*ebpf.Map, error) {
 	cs := &ebpf.CollectionSpec{
 		Maps: map[string]*ebpf.MapSpec{},
 		Programs: map[string]*ebpf.ProgramSpec{"weir_filter": {
@@ -203,6 +195,9 @@ func LoadSocketFilter(p filter.Program, sets []SetMap) (*ebpf.Program, map[strin
 	for _, m := range sets {
 		cs.Maps[m.Name] = setMapSpec(m)
 	}
+	if rules > 0 {
+		addRuleMaps(cs, rules)
+	}
 	coll, err := ebpf.NewCollection(cs)
 	var prog *ebpf.Program
 	maps := map[string]*ebpf.Map{}
@@ -210,8 +205,8 @@ func LoadSocketFilter(p filter.Program, sets []SetMap) (*ebpf.Program, map[strin
 		err = fillSetMaps(coll.Maps, sets)
 		if err == nil {
 			prog = coll.DetachProgram("weir_filter")
-			for _, m := range sets {
-				maps[m.Name] = coll.DetachMap(m.Name)
+			for name := range cs.Maps {
+				maps[name] = coll.DetachMap(name)
 			}
 		}
 		coll.Close()
@@ -224,4 +219,30 @@ func LoadSocketFilter(p filter.Program, sets []SetMap) (*ebpf.Program, map[strin
 		return nil, nil, fmt.Errorf("bpf: loading the socket filter: %w", err)
 	}
 	return prog, maps, nil
+}
+
+// addRuleMaps adds the maps of n rules to a collection.
+func addRuleMaps(cs *ebpf.CollectionSpec, n int) {
+	cs.Maps[RuleCountersMap] = &ebpf.MapSpec{Name: RuleCountersMap, Type: ebpf.PerCPUArray, KeySize: 4,
+		ValueSize: 8 * RuleCounterWords, MaxEntries: uint32(n)}
+	cs.Maps[RateMap] = &ebpf.MapSpec{Name: RateMap, Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: uint32(n)}
+	cs.Maps[FlowRateMap] = &ebpf.MapSpec{Name: FlowRateMap, Type: ebpf.LRUHash, KeySize: FlowKeyLen, ValueSize: 8, MaxEntries: FlowRateEntries}
+}
+
+// SumRuleCounters sums each rule's per-CPU counters in m (RuleCountersMap).
+func SumRuleCounters(m *ebpf.Map) ([][RuleCounterWords]uint64, error) {
+	n := int(m.MaxEntries())
+	out := make([][RuleCounterWords]uint64, n)
+	for i := range out {
+		var perCPU [][RuleCounterWords]uint64
+		if err := m.Lookup(uint32(i), &perCPU); err != nil {
+			return nil, fmt.Errorf("bpf: reading the rule counters: %w", err)
+		}
+		for _, c := range perCPU {
+			for w := range c {
+				out[i][w] += c[w]
+			}
+		}
+	}
+	return out, nil
 }

@@ -127,6 +127,22 @@ func ruleStart(i int) string { return fmt.Sprintf("rule%d_start", i) }
 // most the rule's snap length), drops it, or lets it go. A packet no rule
 // matches goes on uncopied.
 func RulesProgram(spec RulesSpec) (asm.Instructions, error) {
+	return rulesProgram(spec, false)
+}
+
+// RulesSocketFilterProgram is a rules program for an AF_PACKET socket
+// (SO_ATTACH_BPF): rules lowered for TargetSocketFilter; a captured
+// packet is kept (the program returns min(verdict, the rule's snap
+// length)), any other returns 0. The socket has no record to carry the
+// rule's number, and nothing can be dropped on the wire there.
+func RulesSocketFilterProgram(snaplen uint32, rules []RuleSpec) (asm.Instructions, error) {
+	return rulesProgram(RulesSpec{Hook: HookTCXIngress, Snaplen: snaplen, Rules: rules}, true)
+}
+
+// rulesProgram builds a rules program around a ring buffer or, for a
+// socket, returning the bytes to keep. Socket filters see a socket
+// buffer as tcx does (spec.Hook then only says so).
+func rulesProgram(spec RulesSpec, socket bool) (asm.Instructions, error) {
 	if spec.Snaplen == 0 || spec.Snaplen > MaxCaptureSnaplen {
 		return nil, fmt.Errorf("bpf: capture snap length %d is not within 1 to %d", spec.Snaplen, MaxCaptureSnaplen)
 	}
@@ -164,6 +180,9 @@ func RulesProgram(spec RulesSpec) (asm.Instructions, error) {
 	for _, r := range spec.Rules {
 		dropsOnly = dropsOnly || r.Action == RuleDrop && !r.Capture
 		captures = captures || r.Action == RuleCapture || r.Action == RuleDrop && r.Capture
+	}
+	if socket {
+		return append(insns, socketExits(captures)...), nil
 	}
 	insns = append(insns, exits(spec.Hook, dropsOnly)...)
 	if captures {
@@ -249,6 +268,25 @@ func exits(hook CaptureHook, drops bool) asm.Instructions {
 	}
 	if drops {
 		insns = append(insns, asm.Mov.Imm(asm.R0, xdpDrop).WithSymbol(labelRulesDrop), asm.Return())
+	}
+	return insns
+}
+
+// socketExits end a socket's rules program: 0 keeps nothing; a captured
+// packet keeps min(verdict, the rule's snap length) bytes.
+func socketExits(captures bool) asm.Instructions {
+	insns := asm.Instructions{
+		asm.Mov.Imm(asm.R0, 0).WithSymbol(labelRulesPass),
+		asm.Return(),
+	}
+	if captures {
+		insns = append(insns,
+			asm.Mov.Reg32(asm.R0, asm.R9).WithSymbol(labelRulesCapture),
+			asm.LoadMem(asm.R1, asm.RFP, snaplenSlot, asm.Word),
+			asm.JLE.Reg32(asm.R0, asm.R1, labelReturn),
+			asm.Mov.Reg32(asm.R0, asm.R1),
+			asm.Return().WithSymbol(labelReturn),
+		)
 	}
 	return insns
 }

@@ -232,3 +232,77 @@ func TestRulesRatePerFlow(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesSocketFilter: a socket's rules program keeps what the first
+// matching rule captures, at most its snap length, and nothing else;
+// counted as at XDP. Run through an AF_UNIX socket pair, where the
+// bytes delivered are the verdict.
+func TestRulesSocketFilter(t *testing.T) {
+	requireBPF(t)
+	var rules []RuleSpec
+	for _, r := range []struct {
+		expr string
+		spec RuleSpec
+	}{
+		{"udp port 5353", RuleSpec{Action: RulePass}},
+		{"udp port 53", RuleSpec{Snaplen: 60}},
+		{"udp", RuleSpec{Sample: 1}},
+	} {
+		lowered, err := Lower(mustCompile(t, r.expr), TargetSocketFilter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.spec.Filter = lowered
+		rules = append(rules, r.spec)
+	}
+	insns, err := RulesSocketFilterProgram(1500, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := ebpf.NewCollection(&ebpf.CollectionSpec{
+		Maps: map[string]*ebpf.MapSpec{
+			RuleCountersMap: {Name: RuleCountersMap, Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8 * RuleCounterWords, MaxEntries: 3},
+			RateMap:         {Name: RateMap, Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 3},
+			FlowRateMap:     {Name: FlowRateMap, Type: ebpf.LRUHash, KeySize: FlowKeyLen, ValueSize: 8, MaxEntries: 16},
+		},
+		Programs: map[string]*ebpf.ProgramSpec{"p": {Type: ebpf.SocketFilter, Instructions: withoutSources(insns), License: "GPL"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	runner, err := newKernelRunner(TargetSocketFilter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer runner.Close()
+	if err := runner.use(coll.Programs["p"]); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		frame []byte
+		want  uint32
+	}{
+		{udpFrame(100, 1, 5353), 0}, // rule 1 passes: nothing kept
+		{udpFrame(100, 1, 53), 60},  // rule 2: its snap length
+		{udpFrame(100, 1, 99), 100}, // rule 3: the whole packet
+		{make([]byte, 80), 0},       // no rule
+	} {
+		ok, did, err := runner.matches(coll.Programs["p"], tc.frame, tc.want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			t.Errorf("frame of %d bytes: the kernel %s, want %d bytes kept", len(tc.frame), did, tc.want)
+		}
+	}
+}
+
+func mustCompile(t *testing.T, expr string) filter.Program {
+	t.Helper()
+	p, err := filter.Compile(expr, filter.Config{LinkType: pcap.LinkTypeEthernet, Optimize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -53,6 +53,10 @@ type Config struct {
 	// filter.Config.SetLookups): the eBPF programs find them in kernel
 	// maps made from them. Classic BPF has no lookups.
 	Sets map[string]*filter.Set
+	// Rules, when given, replace Filter: the first rule whose filter
+	// matches takes the packet (bpf.RulesProgram at XDP and tcx,
+	// bpf.RulesSocketFilterProgram with EBPF). Their lookups use Sets.
+	Rules []Rule
 	// Fanout, when above 1, opens that many sockets in one PACKET_FANOUT
 	// group (hash mode), read together and merged by timestamp.
 	Fanout int

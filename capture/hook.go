@@ -81,10 +81,6 @@ type HookConfig struct {
 	Config
 	Hook    Hook
 	XDPMode XDPMode
-	// Rules, when given, replace Config.Filter: the first rule whose
-	// filter matches takes the packet (bpf.RulesProgram). Their filters'
-	// lookups use Config.Sets.
-	Rules []Rule
 }
 
 // Rule is one rule of a rules capture.
@@ -103,6 +99,15 @@ type Rule struct {
 type RuleStats struct {
 	Name                                                string
 	Matched, SampledOut, RateLimited, Captured, Dropped uint64
+}
+
+// add adds a program's counters (bpf.Rule* slots).
+func (s *RuleStats) add(c [bpf.RuleCounterWords]uint64) {
+	s.Matched += c[bpf.RuleMatched]
+	s.SampledOut += c[bpf.RuleSampledOut]
+	s.RateLimited += c[bpf.RuleRateLimited]
+	s.Captured += c[bpf.RuleCaptured]
+	s.Dropped += c[bpf.RuleDropped]
 }
 
 // hooksFor is which programs a capture needs: XDP sees received packets

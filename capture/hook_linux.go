@@ -364,9 +364,8 @@ func (s *HookSource) RuleStats() ([]RuleStats, error) {
 	}
 	s.ruleStats = make([]RuleStats, len(s.rules))
 	for i, r := range s.rules {
-		c := counts[i]
-		s.ruleStats[i] = RuleStats{Name: r.Name, Matched: c[bpf.RuleMatched], SampledOut: c[bpf.RuleSampledOut],
-			RateLimited: c[bpf.RuleRateLimited], Captured: c[bpf.RuleCaptured], Dropped: c[bpf.RuleDropped]}
+		s.ruleStats[i] = RuleStats{Name: r.Name}
+		s.ruleStats[i].add(counts[i])
 	}
 	return s.ruleStats, nil
 }

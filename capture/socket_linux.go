@@ -22,10 +22,10 @@ type ring struct {
 	// userFilter is why the kernel does not run the filter, which then
 	// runs in user space; nil when the kernel runs it.
 	userFilter error
-	// An eBPF socket filter's set maps, and the program whose lookups
-	// they serve, for UpdateSets.
+	// An eBPF socket filter's maps (sets, and rules' counters), and the
+	// programs whose lookups they serve, for UpdateSets.
 	setMaps map[string]*ebpf.Map
-	kernel  filter.Program
+	kernels []filter.Program
 }
 
 // socketSpec is everything one socket of a capture is opened with.
@@ -42,6 +42,7 @@ type socketSpec struct {
 	fanoutID int  // 0: no fanout group
 	ebpf     bool // the filter as an eBPF socket filter
 	sets     map[string]*filter.Set
+	rules    []Rule // with ebpf: rules in place of the filter
 }
 
 // openRing creates one packet socket, in an order that lets no unfiltered
@@ -82,7 +83,12 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 		lo = loopbackDevice
 	}
 	progs, setMaps, refused := attachPrograms(fd, spec, dir, lo)
-	if progs.Kernel == nil {
+	kernels := []filter.Program{progs.Kernel}
+	if len(spec.rules) > 0 {
+		kernels, setMaps, refused = attachEBPFRules(fd, spec, dir, lo)
+		progs = socketPrograms{Kernel: acceptAll(spec.snaplen)} // for what follows: no user-space part
+	}
+	if progs.Kernel == nil || refused != nil && len(spec.rules) > 0 {
 		return nil, fmt.Errorf("capture: %s: attaching the filter: %w", spec.name, refused)
 	}
 	defer func() {
@@ -145,7 +151,7 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 		}
 		opt.filter = vm.Run
 	}
-	r = &ring{ringReader: newRingReader(index, mem, spec.geo, opt), name: spec.name, fd: fd, setMaps: setMaps, kernel: progs.Kernel}
+	r = &ring{ringReader: newRingReader(index, mem, spec.geo, opt), name: spec.name, fd: fd, setMaps: setMaps, kernels: kernels}
 	if progs.User != nil && refused != nil {
 		r.userFilter = &KernelFilterError{Interface: spec.name, Instructions: len(progs.User), Err: refused}
 	}
@@ -158,6 +164,9 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 // instead and the filter runs in user space, as libpcap does; refused
 // then says why. Kernel is nil when even that fails.
 func attachPrograms(fd int, spec socketSpec, dir Direction, lo loopbackRule) (progs socketPrograms, setMaps map[string]*ebpf.Map, refused error) {
+	if len(spec.rules) > 0 {
+		return socketPrograms{Kernel: acceptAll(spec.snaplen)}, nil, nil // attachEBPFRules attaches them
+	}
 	progs = buildPrograms(spec.filter, spec.mode, spec.snaplen, dir, lo)
 	if spec.ebpf {
 		setMaps, err := attachEBPF(fd, progs.Kernel, spec.sets)
@@ -290,9 +299,13 @@ func htons(v uint16) uint16 {
 
 // updateSets refills the ring's eBPF set maps from sets.
 func (r *ring) updateSets(sets map[string]*filter.Set) error {
-	maps, err := bpf.SetMaps(r.kernel, sets)
-	if err != nil {
-		return err
+	var maps []bpf.SetMap
+	for _, k := range r.kernels {
+		more, err := bpf.SetMaps(k, sets)
+		if err != nil {
+			return err
+		}
+		maps = mergeSetMaps(maps, more)
 	}
 	for _, m := range maps {
 		em := r.setMaps[m.Name]

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/weircap/weir/bpf"
 	"github.com/weircap/weir/filter"
 	"github.com/weircap/weir/pcap"
 )
@@ -38,13 +39,19 @@ type Source struct {
 
 	mu    sync.Mutex // guards stats and the sockets' lifetime
 	stats Stats
+	// rules of an eBPF socket filter, and their counters as last read.
+	rules     []Rule
+	ruleStats []RuleStats
 }
 
 // Open opens a live capture as cfg says. The filter is attached before
 // the socket receives anything, so no packet it rejects is ever read.
 func Open(cfg Config) (*Source, error) {
-	if cfg.Filter.HasLookups() && !cfg.EBPF {
-		return nil, errors.New("capture: the filter looks sets up, which only eBPF programs do: capture with an eBPF socket filter, XDP or tcx")
+	if (cfg.Filter.HasLookups() || len(cfg.Rules) > 0) && !cfg.EBPF {
+		return nil, errors.New("capture: sets and rules run in eBPF programs: capture with an eBPF socket filter, XDP or tcx")
+	}
+	if len(cfg.Rules) > 0 && (cfg.Filter != nil || cfg.Fanout > 1) {
+		return nil, errors.New("capture: rules replace the filter, and run on one socket (no fanout)")
 	}
 	target, err := resolveInterface(cfg.Interface)
 	if err != nil {
@@ -75,12 +82,13 @@ func Open(cfg Config) (*Source, error) {
 		snaplen: snaplen,
 		ebpf:    cfg.EBPF,
 		sets:    cfg.Sets,
+		rules:   cfg.Rules,
 	}
 	n := max(cfg.Fanout, 1)
 	if n > 1 {
 		spec.fanoutID = newFanoutID()
 	}
-	s := &Source{linkType: target.linkType, snaplen: snaplen, timeout: geo.RetireTimeout}
+	s := &Source{linkType: target.linkType, snaplen: snaplen, timeout: geo.RetireTimeout, rules: cfg.Rules}
 	for attempt := 1; ; attempt++ {
 		err := s.openRings(spec, n, !cfg.Nanoseconds)
 		if err == nil {
@@ -380,4 +388,31 @@ func (s *Source) UpdateSets(sets map[string]*filter.Set) error {
 		}
 	}
 	return nil
+}
+
+// RuleStats returns each rule's counters, nil without rules.
+func (s *Source) RuleStats() ([]RuleStats, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.rules) == 0 {
+		return nil, nil
+	}
+	if s.closed.Load() {
+		return s.ruleStats, nil
+	}
+	out := make([]RuleStats, len(s.rules))
+	for i, r := range s.rules {
+		out[i].Name = r.Name
+	}
+	for _, r := range s.rings {
+		counts, err := bpf.SumRuleCounters(r.setMaps[bpf.RuleCountersMap])
+		if err != nil {
+			return nil, fmt.Errorf("capture: %s: %w", r.name, err)
+		}
+		for i, c := range counts {
+			out[i].add(c)
+		}
+	}
+	s.ruleStats = out
+	return out, nil
 }

@@ -53,3 +53,6 @@ func FilterConfig(iface string) (filter.Config, error) { return filter.Config{},
 
 // UpdateSets returns ErrNotSupported.
 func (s *Source) UpdateSets(sets map[string]*filter.Set) error { return ErrNotSupported }
+
+// RuleStats returns ErrNotSupported.
+func (s *Source) RuleStats() ([]RuleStats, error) { return nil, ErrNotSupported }

@@ -196,6 +196,17 @@ func (c *command) openWith(b backend, cfg capture.Config, expr string) (liveSour
 	case backendEBPF:
 		cfg.EBPF = true
 	}
+	programs := []filter.Program{cfg.Filter}
+	if c.rules != nil && cfg.EBPF {
+		if cfg.Rules, cfg.Sets, err = c.hookRules(fcfg); err != nil {
+			c.reportRulesError(err)
+			return nil, errReported
+		}
+		programs = programs[:0]
+		for _, r := range cfg.Rules {
+			programs = append(programs, r.Filter)
+		}
+	}
 	src, err := c.system.Open(cfg)
 	if err != nil {
 		return nil, err
@@ -203,7 +214,7 @@ func (c *command) openWith(b backend, cfg capture.Config, expr string) (liveSour
 	if u, ok := src.(interface {
 		UpdateSets(map[string]*filter.Set) error
 	}); ok && cfg.EBPF && len(cfg.Sets) > 0 {
-		c.reloadables = append(c.reloadables, reloadable{src: u, fcfg: fcfg, expr: expr, programs: []filter.Program{cfg.Filter}})
+		c.reloadables = append(c.reloadables, reloadable{src: u, fcfg: fcfg, expr: expr, programs: programs})
 	}
 	// As tcpdump, say so when the kernel refused the filter, which then
 	// runs in user space.

@@ -28,8 +28,8 @@ func (c *command) runRules(ctx context.Context, expr string) int {
 	case !c.opts.check && c.opts.readFile != "":
 		c.errorf("rules run in the eBPF program of a live capture (--xdp or --tc), not on a file: filter -r with an expression, or check the rules with --check")
 		return 1
-	case !c.opts.check && c.opts.backend != backendXDP && c.opts.backend != backendTC:
-		c.errorf("capturing with rules needs --xdp or --tc: the rules run in their eBPF program")
+	case !c.opts.check && c.opts.backend != backendXDP && c.opts.backend != backendTC && c.opts.backend != backendEBPF:
+		c.errorf("capturing with rules needs --xdp, --tc or --ebpf: the rules run in their eBPF program")
 		return 1
 	}
 	f, err := c.parseRules()
@@ -45,7 +45,10 @@ func (c *command) runRules(ctx context.Context, expr string) int {
 		return c.dumpRules()
 	}
 	if !c.opts.check {
-		if c.opts.writeFile != "" && c.outputFormat() != pcap.FormatPcapng {
+		switch {
+		case c.opts.backend == backendEBPF:
+			c.errorf("warning: with --ebpf the packets do not carry their rule (a socket has no room for it): capture with --xdp or --tc for that")
+		case c.opts.writeFile != "" && c.outputFormat() != pcap.FormatPcapng:
 			c.errorf("warning: a pcap file has no packet comments: write pcapng (-w FILE.pcapng) to keep each packet's rule")
 		}
 		c.rules = f
@@ -120,15 +123,28 @@ func (c *command) dumpRules() int {
 		c.reportRulesError(err)
 		return 1
 	}
+	if b == backendEBPF {
+		var specs []bpf.RuleSpec
+		for _, r := range hookRules {
+			frag, err := bpf.Lower(orAll(r.Filter, c.liveSnaplen()), bpf.TargetSocketFilter)
+			if err != nil {
+				c.errorf("rule %q: %s", r.Name, err)
+				return 1
+			}
+			specs = append(specs, bpf.RuleSpec{Filter: frag, Sample: r.Sample, Snaplen: r.Snaplen, Action: r.Action, Capture: r.Capture, Rate: r.Rate})
+		}
+		insns, err := bpf.RulesSocketFilterProgram(c.liveSnaplen(), specs)
+		if err != nil {
+			c.errorf("%s", err)
+			return 1
+		}
+		return c.printPrograms([]namedProgram{{"socket filter", insns}})
+	}
 	var programs []namedProgram
 	for _, h := range dumpHooks(b, c.opts.direction) {
 		spec := bpf.CaptureSpec{Hook: h, Snaplen: c.liveSnaplen()}
 		for _, r := range hookRules {
-			prog := r.Filter
-			if len(prog) == 0 {
-				prog = filter.Program{{Op: filter.ClassRet | filter.SrcK, K: c.liveSnaplen()}}
-			}
-			frag, err := bpf.Lower(prog, h.Target())
+			frag, err := bpf.Lower(orAll(r.Filter, c.liveSnaplen()), h.Target())
 			if err != nil {
 				c.errorf("rule %q: %s", r.Name, err)
 				return 1
@@ -144,4 +160,12 @@ func (c *command) dumpRules() int {
 		programs = append(programs, namedProgram{h.String(), insns})
 	}
 	return c.printPrograms(programs)
+}
+
+// orAll is p, or for an empty rule a program keeping every packet.
+func orAll(p filter.Program, snaplen uint32) filter.Program {
+	if len(p) == 0 {
+		return filter.Program{{Op: filter.ClassRet | filter.SrcK, K: snaplen}}
+	}
+	return p
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -132,6 +133,43 @@ func TestLiveRulesDropAtXDP(t *testing.T) {
 		`rule "pings": 3 matched, 0 sampled out, 0 rate-limited, 3 captured, 3 dropped`,
 		`rule "quiet": 1 matched, 0 sampled out, 0 rate-limited, 0 captured, 0 dropped`,
 		`rule "udp": 1 matched, 0 sampled out, 0 rate-limited, 1 captured, 0 dropped`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// TestLiveRulesOnSocketFilter: rules run as an eBPF socket filter too:
+// the first matching rule decides, its snap length holds, a pass rule
+// keeps nothing, and the counters are printed.
+func TestLiveRulesOnSocketFilter(t *testing.T) {
+	v := testutil.NewVeth(t)
+	dir := t.TempDir()
+	rulesPath := filepath.Join(dir, "rules.yaml")
+	text := "rules:\n  - name: quiet\n    match: udp port 5353\n    action: pass\n  - name: udp\n    match: udp\n    snaplen: 60\n"
+	if err := os.WriteFile(rulesPath, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.pcap")
+	mdns := ethernetFrame(0x0800, ipv4Packet(protoUDP, udpDatagram(5353, 5353, 40)))
+	dns := ethernetFrame(0x0800, ipv4Packet(protoUDP, udpDatagram(40000, 53, 100)))
+	tcp := ethernetFrame(0x0800, ipv4Packet(protoTCP, tcpSegment(40000, 80, 0)))
+	r := startLive(t, v, "--ebpf", "--rules", rulesPath, "-i", testutil.CaptureIf, "-w", out)
+	v.Inject(t, mdns, dns, tcp, dns)
+	time.Sleep(100 * time.Millisecond)
+	if code := r.stop(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, r.stderr.String())
+	}
+	_, got, infos := readPackets(t, out)
+	if len(got) != 2 || len(got[0]) != 60 || infos[0].Length != len(dns) || !bytes.Equal(got[1], dns[:60]) {
+		t.Errorf("%d packets (%v), want the two DNS frames cut to 60 bytes", len(got), infos)
+	}
+	stderr := r.stderr.String()
+	for _, want := range []string{
+		"warning: with --ebpf the packets do not carry their rule",
+		`rule "quiet": 1 matched, 0 sampled out, 0 rate-limited, 0 captured, 0 dropped`,
+		`rule "udp": 2 matched, 0 sampled out, 0 rate-limited, 2 captured, 0 dropped`,
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)

@@ -54,7 +54,7 @@ func TestRunRulesCheck(t *testing.T) {
 		{[]string{"--rules", good, "--check", "--xdp", "--set", "servers=" + filepath.Join(filepath.Dir(good), "blocked.txt")}, good + `:2:3: set "servers" is defined here and by --set servers=`},
 		{[]string{"--rules", filepath.Join(t.TempDir(), "none.yaml"), "--check"}, "no such file or directory"},
 		{[]string{"--rules", good, "-r", "x.pcap"}, "rules run in the eBPF program of a live capture (--xdp or --tc), not on a file"},
-		{[]string{"--rules", good, "-i", "lo"}, "capturing with rules needs --xdp or --tc"},
+		{[]string{"--rules", good, "-i", "lo"}, "capturing with rules needs --xdp, --tc or --ebpf"},
 	} {
 		r := runWeir(t, nil, tc.args...)
 		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
