@@ -101,6 +101,21 @@ type RuleStats struct {
 	Matched, SampledOut, RateLimited, Captured, Dropped uint64
 }
 
+// ruleStats names the rules' counters, summed over programs (one per
+// socket or hook).
+func ruleStats(rules []Rule, programs ...[][bpf.RuleCounterWords]uint64) []RuleStats {
+	out := make([]RuleStats, len(rules))
+	for i, r := range rules {
+		out[i].Name = r.Name
+		for _, counts := range programs {
+			if i < len(counts) {
+				out[i].add(counts[i])
+			}
+		}
+	}
+	return out
+}
+
 // add adds a program's counters (bpf.Rule* slots).
 func (s *RuleStats) add(c [bpf.RuleCounterWords]uint64) {
 	s.Matched += c[bpf.RuleMatched]

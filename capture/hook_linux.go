@@ -362,11 +362,7 @@ func (s *HookSource) RuleStats() ([]RuleStats, error) {
 	if err != nil {
 		return nil, fmt.Errorf("capture: %s: %w", s.name, err)
 	}
-	s.ruleStats = make([]RuleStats, len(s.rules))
-	for i, r := range s.rules {
-		s.ruleStats[i] = RuleStats{Name: r.Name}
-		s.ruleStats[i].add(counts[i])
-	}
+	s.ruleStats = ruleStats(s.rules, counts)
 	return s.ruleStats, nil
 }
 

@@ -400,19 +400,15 @@ func (s *Source) RuleStats() ([]RuleStats, error) {
 	if s.closed.Load() {
 		return s.ruleStats, nil
 	}
-	out := make([]RuleStats, len(s.rules))
-	for i, r := range s.rules {
-		out[i].Name = r.Name
-	}
+	var all [][][bpf.RuleCounterWords]uint64
 	for _, r := range s.rings {
 		counts, err := bpf.SumRuleCounters(r.setMaps[bpf.RuleCountersMap])
 		if err != nil {
 			return nil, fmt.Errorf("capture: %s: %w", r.name, err)
 		}
-		for i, c := range counts {
-			out[i].add(c)
-		}
+		all = append(all, counts)
 	}
+	out := ruleStats(s.rules, all...)
 	s.ruleStats = out
 	return out, nil
 }
