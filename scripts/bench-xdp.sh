@@ -20,6 +20,9 @@
 # nanoseconds the sending core spends per packet (1e9 / generator rate:
 # a veth runs the receive path, and so XDP, tc and socket filters, on the
 # sender's core, flat out; that cost shows there, not in the tool's CPU).
+# The tool's CPU leaves out its start-up, as live.sh reads it at the
+# "listening on" line: in 10 ms ticks, rounded down, and once more to the
+# nanosecond by scripts/ready-cpu.sh ("start-up exact").
 #
 # Environment: BENCH=../shared/bench, MATCHES="0.01 0.5", REPS=3,
 # N=2000000, TOOLS="tcpdump weir weir-ebpf weir-xdp weir-tc",
@@ -65,12 +68,19 @@ template() {
 
 # table RAW MATCH: one row per tool of medians.
 table() {
-	awk -F'\t' -v match_frac="$2" '
+	awk -F'\t' -v match_frac="$2" -v run="$(dirname "$1")" '
 	function median(list,   n, v, i, j, t) {
 		n = split(list, v, " ")
 		for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; j--) v[j + 1] = v[j]; v[j + 1] = t }
 		if (n == 0) return "NA"
 		return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	# exact_cpu TAG CPU: CPU less the start-up that ready-cpu.sh measured.
+	function exact_cpu(tag, cpu,   f, r) {
+		f = run "/" tag ".readycpu"; r = "NA"
+		if ((getline r < f) <= 0) r = "NA"
+		close(f)
+		return r == "NA" ? "NA" : cpu - r
 	}
 	NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
 	{
@@ -83,20 +93,24 @@ table() {
 		infile[key] = infile[key] " " $h["in_file"]
 		drops[key] = drops[key] " " ($h["tool_dropped"] == "NA" ? 0 : $h["tool_dropped"])
 		if ($h["sent"] > 0) persent[key] = persent[key] " " cpu * 1e6 / $h["sent"]
+		exact = exact_cpu($h["case"] "." $h["tool"] "." $h["rep"], $h["cpu_s"])
+		if (exact != "NA" && $h["sent"] > 0) persentx[key] = persentx[key] " " exact * 1e6 / $h["sent"]
 		if ($h["gen_pps"] > 0) sender[key] = sender[key] " " 1e9 / $h["gen_pps"]
 	}
 	END {
-		printf "| matching | tool | offered | gen kpps | sender ns per packet | expected | in file | kernel drops | tool CPU s per M offered |\n"
-		printf "|---|---|---|---|---|---|---|---|---|\n"
+		printf "| matching | tool | offered | gen kpps | sender ns per packet | expected | in file | kernel drops | tool CPU s per M offered | same, start-up exact |\n"
+		printf "|---|---|---|---|---|---|---|---|---|---|\n"
 		for (k = 1; k <= n; k++) {
 			t = order[k]
-			printf "| %s | %s | %d | %.0f | %.0f | %d | %d | %d | %.4f |\n", match_frac, t,
+			printf "| %s | %s | %d | %.0f | %.0f | %d | %d | %d | %.4f | %.4f |\n", match_frac, t,
 				median(sent[t]), median(gen[t]), median(sender[t]), median(expected[t]), median(infile[t]),
-				median(drops[t]), median(persent[t])
+				median(drops[t]), median(persent[t]), median(persentx[t])
 			c[t] = median(persent[t])
+			cx[t] = median(persentx[t])
 		}
 		for (k = 1; k <= n; k++) if (order[k] != "tcpdump" && c["tcpdump"] > 0)
-			printf "%s tool CPU per offered packet at %s matching: %.2fx tcpdump'\''s\n", order[k], match_frac, c[order[k]] / c["tcpdump"]
+			printf "%s tool CPU per offered packet at %s matching: %.2fx tcpdump'\''s (start-up exact: %.2fx)\n", order[k], match_frac,
+				c[order[k]] / c["tcpdump"], (cx["tcpdump"] > 0 ? cx[order[k]] / cx["tcpdump"] : 0)
 	}' "$1"
 }
 
@@ -111,7 +125,11 @@ for m in $MATCHES; do
 	out=$RESULTS/match-$m
 	mkdir -p "$out"
 	echo "== live capture backends, udp port 5353 matching $m: $REPS runs of $N packets each" >&2
+	scripts/ready-cpu.sh "$out" &
+	watcher=$!
 	MATCH=$m OUTDIR=$out "$BENCH/live.sh" "${templates[@]}" >&2 || echo "bench-xdp: live.sh failed, see above" >&2
+	kill "$watcher" 2>/dev/null || true
+	wait "$watcher" 2>/dev/null || true
 	raw=$(ls -td "$out"/live-*/ | head -1)raw.tsv
 	[ -s "$raw" ] || die "no results in $raw"
 	summary+="$(table "$raw" "$m")"$'\n\n'
