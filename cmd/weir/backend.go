@@ -175,46 +175,30 @@ func (c *command) openWith(b backend, cfg capture.Config, expr string) (liveSour
 	switch b {
 	case backendXDP, backendTC:
 		hcfg := capture.HookConfig{Config: cfg, Hook: b.hook(), XDPMode: c.opts.xdpMode}
-		programs := []filter.Program{cfg.Filter}
-		if c.rules != nil {
-			if hcfg.Rules, hcfg.Sets, err = c.hookRules(fcfg); err != nil {
-				c.reportRulesError(err)
-				return nil, errReported
-			}
-			programs = programs[:0]
-			for _, r := range hcfg.Rules {
-				programs = append(programs, r.Filter)
-			}
+		programs, err := c.liveRules(fcfg, &hcfg.Config)
+		if err != nil {
+			return nil, err
 		}
 		src, err := c.system.OpenHook(hcfg)
-		if u, ok := src.(interface {
-			UpdateSets(map[string]*filter.Set) error
-		}); ok && err == nil && len(hcfg.Sets) > 0 {
-			c.reloadables = append(c.reloadables, reloadable{src: u, fcfg: fcfg, expr: expr, programs: programs})
+		if err == nil {
+			c.addReloadable(src, hcfg.Sets, fcfg, expr, programs)
 		}
 		return src, err
 	case backendEBPF:
 		cfg.EBPF = true
 	}
 	programs := []filter.Program{cfg.Filter}
-	if c.rules != nil && cfg.EBPF {
-		if cfg.Rules, cfg.Sets, err = c.hookRules(fcfg); err != nil {
-			c.reportRulesError(err)
-			return nil, errReported
-		}
-		programs = programs[:0]
-		for _, r := range cfg.Rules {
-			programs = append(programs, r.Filter)
+	if cfg.EBPF {
+		if programs, err = c.liveRules(fcfg, &cfg); err != nil {
+			return nil, err
 		}
 	}
 	src, err := c.system.Open(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if u, ok := src.(interface {
-		UpdateSets(map[string]*filter.Set) error
-	}); ok && cfg.EBPF && len(cfg.Sets) > 0 {
-		c.reloadables = append(c.reloadables, reloadable{src: u, fcfg: fcfg, expr: expr, programs: programs})
+	if cfg.EBPF {
+		c.addReloadable(src, cfg.Sets, fcfg, expr, programs)
 	}
 	// As tcpdump, say so when the kernel refused the filter, which then
 	// runs in user space.
@@ -234,5 +218,35 @@ func dumpConfig(b backend, snaplen uint32, optimize bool) filter.Config {
 		Snaplen:    snaplen,
 		Optimize:   optimize,
 		KernelVLAN: b == backendTC, // tcx sees socket buffers, tags out
+	}
+}
+
+// liveRules puts the rules file's rules and sets, if any, into cfg for an
+// eBPF capture and returns the programs a set reload recompiles: the
+// rules' filters, or else cfg's filter.
+func (c *command) liveRules(fcfg filter.Config, cfg *capture.Config) ([]filter.Program, error) {
+	if c.rules == nil {
+		return []filter.Program{cfg.Filter}, nil
+	}
+	var err error
+	if cfg.Rules, cfg.Sets, err = c.hookRules(fcfg); err != nil {
+		c.reportRulesError(err)
+		return nil, errReported
+	}
+	programs := make([]filter.Program, len(cfg.Rules))
+	for i, r := range cfg.Rules {
+		programs[i] = r.Filter
+	}
+	return programs, nil
+}
+
+// addReloadable lets SIGHUP and --watch reload the sets of src, a source
+// whose programs look sets up in kernel maps.
+func (c *command) addReloadable(src liveSource, sets map[string]*filter.Set, fcfg filter.Config, expr string, programs []filter.Program) {
+	u, ok := src.(interface {
+		UpdateSets(map[string]*filter.Set) error
+	})
+	if ok && len(sets) > 0 {
+		c.reloadables = append(c.reloadables, reloadable{src: u, fcfg: fcfg, expr: expr, programs: programs})
 	}
 }
