@@ -183,12 +183,15 @@ func recordLimit(hook CaptureHook, snaplen uint32) uint32 {
 }
 
 // RecordCapacities are the data sizes of the record classes for a snap
-// length: doubling from 128 bytes, the last one the snap length rounded
-// up to 8 bytes.
+// length: doubling from 64 bytes, the last one the snap length rounded
+// up to 8 bytes. The smallest class holds a minimum Ethernet frame (a
+// bare TCP acknowledgement, a small UDP datagram) in a 104-byte record
+// with the ring buffer's header, where the next would take 168: the
+// ring fills, and wakes the reader, 40% less often for such traffic.
 func RecordCapacities(snaplen uint32) []uint32 {
 	last := (snaplen + 7) &^ 7
 	var caps []uint32
-	for c := uint32(128); c < last; c *= 2 {
+	for c := uint32(64); c < last; c *= 2 {
 		caps = append(caps, c)
 	}
 	return append(caps, last)

@@ -102,12 +102,13 @@ func TestRecordCapacities(t *testing.T) {
 		want    []uint32
 	}{
 		{1, []uint32{8}},
-		{96, []uint32{96}},
-		{128, []uint32{128}},
-		{129, []uint32{128, 136}},
-		{1500, []uint32{128, 256, 512, 1024, 1504}},
-		{2048, []uint32{128, 256, 512, 1024, 2048}},
-		{MaxCaptureSnaplen, []uint32{128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144}},
+		{64, []uint32{64}},
+		{96, []uint32{64, 96}},
+		{128, []uint32{64, 128}},
+		{129, []uint32{64, 128, 136}},
+		{1500, []uint32{64, 128, 256, 512, 1024, 1504}},
+		{2048, []uint32{64, 128, 256, 512, 1024, 2048}},
+		{MaxCaptureSnaplen, []uint32{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144}},
 	} {
 		if got := RecordCapacities(tc.snaplen); !slices.Equal(got, tc.want) {
 			t.Errorf("RecordCapacities(%d) = %v, want %v", tc.snaplen, got, tc.want)

@@ -31,7 +31,11 @@ type waiter struct {
 	failed []int // rings whose socket reported an error in the last wait
 	check  func(fd uintptr) bool
 	err    error // of the last epoll_wait
-	timed  bool  // a read deadline is set
+	timed  bool  // a read deadline is set: deadline
+	// deadline stays put until it passes (or a shorter wait is asked
+	// for): moving it at every wait would leave the runtime's monitor
+	// thread, which sleeps until the next timer, waking at each old one.
+	deadline time.Time
 }
 
 // wakeID marks the eventfd's events; rings use their index.
@@ -78,13 +82,17 @@ func newWaiter(fds []int) (w *waiter, err error) {
 	return w, nil
 }
 
-// wait returns once a socket signalled, wake was called, or timeout
-// (negative: none) passed. failed lists the rings whose socket reported an
+// wait returns once a socket signalled, wake was called, or at the latest
+// when timeout (negative: none) has passed; a wait for the same timeout
+// as the one before may end sooner, when the earlier deadline comes. failed lists the rings whose socket reported an
 // error; the caller reads it (SO_ERROR).
 func (w *waiter) wait(timeout time.Duration) (failed []int, err error) {
 	if timeout >= 0 {
-		w.timed = true
-		_ = w.file.SetReadDeadline(time.Now().Add(timeout))
+		now := time.Now()
+		if !w.timed || !now.Before(w.deadline) || w.deadline.Sub(now) > timeout {
+			w.timed, w.deadline = true, now.Add(timeout)
+			_ = w.file.SetReadDeadline(w.deadline)
+		}
 	} else if w.timed {
 		w.timed = false
 		_ = w.file.SetReadDeadline(time.Time{})
