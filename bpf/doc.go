@@ -66,7 +66,7 @@
 //
 // CaptureProgram wraps a TargetXDP or TargetTCX fragment into a whole
 // capture program: after FilterDone, a verdict other than 0 reserves a
-// record in RingMap (size classes doubling from 128 bytes to the snap
+// record in RingMap (size classes doubling from 64 bytes to the snap
 // length), writes a 32-byte header (bpf_ktime_get_ns, wire length,
 // captured length = min(verdict, snaplen, length), ifindex, packet type,
 // the VLAN tag tcx keeps aside) and copies the bytes with
