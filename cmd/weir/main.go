@@ -13,26 +13,34 @@ import (
 )
 
 func main() {
-	hupCtx, hup := context.WithCancel(context.Background())
-	ctx, stop := signal.NotifyContext(hupCtx, os.Interrupt, syscall.SIGTERM)
-	// SIGHUP stops the run as the others do, unless a capture with sets
-	// in kernel maps reloads them (hangup).
-	hups := make(chan os.Signal, 1)
-	signal.Notify(hups, syscall.SIGHUP)
-	go func() {
-		for range hups {
-			hangup(hup)
-		}
-	}()
-	// After the first signal, restore the default action: a second one kills
-	// a run stuck in a blocking read of standard input.
-	context.AfterFunc(ctx, func() {
-		stop()
-		signal.Stop(hups)
-	})
+	ctx, stop := context.WithCancel(context.Background())
+	go handleSignals(stop)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, hostSystem{})
-	stop()
 	os.Exit(code)
+}
+
+// handleSignals stops the run at SIGINT or SIGTERM, and at SIGHUP unless
+// a capture with sets in kernel maps reloads them (hangup). A second
+// stopping signal kills the process as the default action would, so a
+// run stuck in a blocking read of standard input still ends. One
+// registration for all three: each change of the signals the runtime
+// watches costs thread switches on the capture's core.
+func handleSignals(stop func()) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	stopping := false
+	for sig := range sigs {
+		switch {
+		case stopping:
+			signal.Reset(sig)
+			_ = syscall.Kill(os.Getpid(), sig.(syscall.Signal))
+		case sig == syscall.SIGHUP:
+			hangup(func() { stopping = true; stop() })
+		default:
+			stopping = true
+			stop()
+		}
+	}
 }
 
 // run is the whole command; it returns the exit status. Cancelling ctx
