@@ -116,6 +116,24 @@ func ruleStats(rules []Rule, programs ...[][bpf.RuleCounterWords]uint64) []RuleS
 	return out
 }
 
+// readRuleStats is RuleStats for a source: nil without rules; once the
+// source is closed, *last, the counters as read before; else what read
+// gives, program by program, summed per rule and kept in *last.
+func readRuleStats(rules []Rule, last *[]RuleStats, closed bool, read func() ([][][bpf.RuleCounterWords]uint64, error)) ([]RuleStats, error) {
+	if len(rules) == 0 {
+		return nil, nil
+	}
+	if closed {
+		return *last, nil
+	}
+	programs, err := read()
+	if err != nil {
+		return nil, err
+	}
+	*last = ruleStats(rules, programs...)
+	return *last, nil
+}
+
 // add adds a program's counters (bpf.Rule* slots).
 func (s *RuleStats) add(c [bpf.RuleCounterWords]uint64) {
 	s.Matched += c[bpf.RuleMatched]

@@ -352,18 +352,13 @@ func (s *HookSource) UpdateSets(sets map[string]*filter.Set) error {
 func (s *HookSource) RuleStats() ([]RuleStats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.rules) == 0 {
-		return nil, nil
-	}
-	if s.closed.Load() {
-		return s.ruleStats, nil
-	}
-	counts, err := s.objs.ReadRuleCounters()
-	if err != nil {
-		return nil, fmt.Errorf("capture: %s: %w", s.name, err)
-	}
-	s.ruleStats = ruleStats(s.rules, counts)
-	return s.ruleStats, nil
+	return readRuleStats(s.rules, &s.ruleStats, s.closed.Load(), func() ([][][bpf.RuleCounterWords]uint64, error) {
+		counts, err := s.objs.ReadRuleCounters()
+		if err != nil {
+			return nil, fmt.Errorf("capture: %s: %w", s.name, err)
+		}
+		return [][][bpf.RuleCounterWords]uint64{counts}, nil
+	})
 }
 
 // Stats returns the programs' counters: packets that matched (those

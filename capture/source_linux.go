@@ -394,21 +394,15 @@ func (s *Source) UpdateSets(sets map[string]*filter.Set) error {
 func (s *Source) RuleStats() ([]RuleStats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.rules) == 0 {
-		return nil, nil
-	}
-	if s.closed.Load() {
-		return s.ruleStats, nil
-	}
-	var all [][][bpf.RuleCounterWords]uint64
-	for _, r := range s.rings {
-		counts, err := bpf.SumRuleCounters(r.setMaps[bpf.RuleCountersMap])
-		if err != nil {
-			return nil, fmt.Errorf("capture: %s: %w", r.name, err)
+	return readRuleStats(s.rules, &s.ruleStats, s.closed.Load(), func() ([][][bpf.RuleCounterWords]uint64, error) {
+		var all [][][bpf.RuleCounterWords]uint64
+		for _, r := range s.rings {
+			counts, err := bpf.SumRuleCounters(r.setMaps[bpf.RuleCountersMap])
+			if err != nil {
+				return nil, fmt.Errorf("capture: %s: %w", r.name, err)
+			}
+			all = append(all, counts)
 		}
-		all = append(all, counts)
-	}
-	out := ruleStats(s.rules, all...)
-	s.ruleStats = out
-	return out, nil
+		return all, nil
+	})
 }
