@@ -172,6 +172,7 @@ func (s *HookSource) mapRing(size int) error {
 		return fmt.Errorf("mmap: %w", err)
 	}
 	s.mapping = append(s.mapping, prod)
+	prefault(prod, page)
 	s.ring = newBPFRing((*uint64)(unsafe.Pointer(&cons[0])), (*uint64)(unsafe.Pointer(&prod[0])), prod[page:])
 	return nil
 }

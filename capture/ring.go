@@ -131,3 +131,19 @@ func newRingGeometry(bufferSize int, snaplen uint32, pageSize int, timeout time.
 
 // Size is the bytes the ring maps.
 func (g ringGeometry) Size() int { return g.BlockSize * g.BlockCount }
+
+// prefaultSink keeps prefault's reads from being optimized away.
+var prefaultSink byte
+
+// prefault reads a byte of every page of a freshly mapped ring. On a
+// virtual machine the first touch of each page of a mapping can trap to
+// the hypervisor (microseconds each) even when the kernel has mapped it
+// already; reading them all before the capture starts keeps that cost
+// off the packets, and out of the reader's way during the first bursts.
+func prefault(mem []byte, pageSize int) {
+	var sum byte
+	for i := 0; i < len(mem); i += pageSize {
+		sum += mem[i]
+	}
+	prefaultSink = sum
+}

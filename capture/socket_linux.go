@@ -211,6 +211,7 @@ func mapRing(fd int, name string, geo ringGeometry) ([]byte, error) {
 	if err != nil {
 		return nil, sysError(name, "mmap", err)
 	}
+	prefault(mem, os.Getpagesize())
 	return mem, nil
 }
 

@@ -55,7 +55,7 @@ type NgWriter struct {
 // NewNgWriter prepares the section header and interface descriptions for
 // w. Nothing reaches w before the first Flush or a full buffer.
 func NewNgWriter(w io.Writer, opts NgOptions) (*NgWriter, error) {
-	nw := &NgWriter{w: w, opts: opts, buf: make([]byte, 0, bufferSizeOr(opts.BufferSize))}
+	nw := &NgWriter{w: w, opts: opts, buf: newBuffer(bufferSizeOr(opts.BufferSize))}
 	nw.opts.Interfaces = nil
 	nw.buf = appendSectionHeader(nw.buf, opts.Section)
 	for _, ifc := range opts.Interfaces {

@@ -16,10 +16,13 @@ import (
 	"github.com/weircap/weir/pcap"
 )
 
-// liveWriteBuffer is how many bytes of packets wait for -w's file: more
-// than a ring block's, so that the file is written when the capture waits
-// for the next block (liveOutput.read), not while it reads one.
-const liveWriteBuffer = 1 << 20
+// liveWriteBuffer is how many bytes of packets wait for -w's file. The
+// file is also written whenever the capture waits for the next block
+// (liveOutput.read). Small enough that its pages, mapped before the
+// capture starts, stay in the processor's cache; regular files are
+// written with raw system calls, which do not wake the Go scheduler, so
+// writing it while a block is read costs little.
+const liveWriteBuffer = 64 << 10
 
 // printBlockTimeout is how long the kernel may hold a partly filled ring
 // block when weir prints the packets: tcpdump's 100 ms when it prints to
