@@ -64,28 +64,54 @@ func (b *oblock) isLeaf() bool { return b.et.succ == nil }
 // true branch first (libpcap's number_blks_r). Edge ids are the block id
 // for true edges and the block count plus the block id for false edges.
 func newOptGraph(root *block) (*oblock, []*oblock, []*oedge) {
-	index := map[*block]*oblock{}
-	var blocks []*oblock
-	var number func(b *block) *oblock
-	number = func(b *block) *oblock {
+	if root == nil {
+		return nil, nil, nil
+	}
+	// An explicit stack rather than recursion: a chain of thousands of
+	// blocks would grow the goroutine's stack, copying it to fresh
+	// memory at every doubling.
+	index := map[*block]int{}
+	var order []*block
+	stack := []*block{root}
+	for len(stack) > 0 {
+		b := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if _, ok := index[b]; ok {
+			continue
+		}
+		index[b] = len(order)
+		order = append(order, b)
+		// The false branch waits under the true one: preorder, true first.
+		for _, next := range [2]*block{b.jf, b.jt} {
+			if next != nil {
+				stack = append(stack, next)
+			}
+		}
+	}
+	// One allocation for all the blocks, and one for their statements.
+	nstmts := 0
+	for _, b := range order {
+		nstmts += len(b.stmts)
+	}
+	slab, stmts := make([]oblock, len(order)), make([]ostmt, 0, nstmts)
+	blocks := make([]*oblock, len(order))
+	succ := func(b *block) *oblock {
 		if b == nil {
 			return nil
 		}
-		if ob, ok := index[b]; ok {
-			return ob
-		}
-		ob := &oblock{id: len(blocks), orig: b, s: ostmt{code: int32(b.jump.op), k: b.jump.k}}
-		index[b] = ob
-		blocks = append(blocks, ob)
-		ob.stmts = make([]ostmt, len(b.stmts))
-		for i, s := range b.stmts {
-			ob.stmts[i] = ostmt{code: int32(s.op), k: s.k}
-		}
-		ob.et.succ = number(b.jt)
-		ob.ef.succ = number(b.jf)
-		return ob
+		return &slab[index[b]]
 	}
-	oroot := number(root)
+	for i, b := range order {
+		ob := &slab[i]
+		ob.id, ob.orig, ob.s = i, b, ostmt{code: int32(b.jump.op), k: b.jump.k}
+		start := len(stmts)
+		for _, s := range b.stmts {
+			stmts = append(stmts, ostmt{code: int32(s.op), k: s.k})
+		}
+		ob.stmts = stmts[start:len(stmts):len(stmts)]
+		ob.et.succ, ob.ef.succ = succ(b.jt), succ(b.jf)
+		blocks[i] = ob
+	}
 	n := len(blocks)
 	edges := make([]*oedge, 2*n)
 	for i, b := range blocks {
@@ -93,7 +119,7 @@ func newOptGraph(root *block) (*oblock, []*oblock, []*oedge) {
 		b.et.pred, b.ef.pred = b, b
 		edges[i], edges[n+i] = &b.et, &b.ef
 	}
-	return oroot, blocks, edges
+	return blocks[0], blocks, edges
 }
 
 // toIR writes the optimized graph back into the original blocks, dropping
