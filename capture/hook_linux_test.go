@@ -133,8 +133,7 @@ func TestHookTimestampsAgreeWithAFPacket(t *testing.T) {
 				t.Fatalf("%d packets, AF_PACKET %d", len(got), len(want))
 			}
 			// The first record wakes the reader up (an interrupt between the
-			// two stamps): it is not compared. Interrupts may delay a few
-			// others; the median says whether the clocks agree.
+			// two stamps): it is not compared.
 			var diffs []time.Duration
 			for i := 1; i < len(got); i++ {
 				d := got[i].info.Timestamp.Sub(want[i].info.Timestamp).Abs()
@@ -144,9 +143,12 @@ func TestHookTimestampsAgreeWithAFPacket(t *testing.T) {
 						got[i].info.Timestamp.Format(time.StampNano), want[i].info.Timestamp.Format(time.StampNano), d)
 				}
 			}
+			// A clock offset would move every difference; a busy machine
+			// (other tests running) delays some stamps by microseconds.
+			// So the lower quartile says whether the clocks agree.
 			slices.Sort(diffs)
-			if median := diffs[len(diffs)/2]; median > 3*time.Microsecond {
-				t.Errorf("%s timestamps %v from AF_PACKET's (median), want within 3µs; all: %v", mode.name, median, diffs)
+			if quartile := diffs[len(diffs)/4]; quartile > 3*time.Microsecond {
+				t.Errorf("%s timestamps %v from AF_PACKET's (lower quartile), want within 3µs; all: %v", mode.name, quartile, diffs)
 			}
 			t.Logf("%s: differences from AF_PACKET %v", mode.name, diffs)
 		})
