@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,7 +34,8 @@ type HookSource struct {
 	mapping [][]byte // the ring's two mappings
 	waiter  *waiter
 	links   []link.Link
-	promisc int // packet socket holding promiscuous mode; -1 for none
+	linkFDs []int // duplicates of the links' descriptors: closing them detaches
+	promisc int   // packet socket holding promiscuous mode; -1 for none
 	// poll is how often the reader looks at the ring when the programs
 	// do not wake it per packet; 0 when they do.
 	poll time.Duration
@@ -152,8 +154,23 @@ func (s *HookSource) open(target captureTarget, cfg HookConfig, specs []bpf.Capt
 			return err
 		}
 		s.links = append(s.links, l)
+		if fd, err := dupLinkFD(l); err == nil {
+			s.linkFDs = append(s.linkFDs, fd)
+		}
 	}
 	return nil
+}
+
+// dupLinkFD duplicates a link's descriptor. A link is detached when its
+// last descriptor closes: with a duplicate, closing the link object only
+// drops a reference, and the detach itself (hundreds of microseconds on
+// a veth) happens in a raw close of the duplicate (see rawClose).
+func dupLinkFD(l link.Link) (int, error) {
+	f, ok := l.(interface{ FD() int })
+	if !ok {
+		return -1, errors.New("link without a descriptor")
+	}
+	return unix.FcntlInt(uintptr(f.FD()), unix.F_DUPFD_CLOEXEC, 0)
 }
 
 // mapRing maps the ring buffer's position pages and data, as the kernel
@@ -162,12 +179,12 @@ func (s *HookSource) open(target captureTarget, cfg HookConfig, specs []bpf.Capt
 func (s *HookSource) mapRing(size int) error {
 	page := os.Getpagesize()
 	fd := s.objs.Ring.FD()
-	cons, err := unix.Mmap(fd, 0, page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	cons, err := rawMmap(fd, 0, page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return fmt.Errorf("mmap: %w", err)
 	}
 	s.mapping = append(s.mapping, cons)
-	prod, err := unix.Mmap(fd, int64(page), page+2*size, unix.PROT_READ, unix.MAP_SHARED)
+	prod, err := rawMmap(fd, int64(page), page+2*size, unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return fmt.Errorf("mmap: %w", err)
 	}
@@ -410,7 +427,7 @@ func (s *HookSource) release() error {
 		s.waiter = nil
 	}
 	for _, m := range s.mapping {
-		if err := unix.Munmap(m); err != nil && first == nil {
+		if err := rawMunmap(m); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -421,7 +438,7 @@ func (s *HookSource) release() error {
 		}
 	}
 	if s.promisc >= 0 {
-		unix.Close(s.promisc)
+		rawClose(s.promisc)
 		s.promisc = -1
 	}
 	return first
@@ -435,6 +452,11 @@ func (s *HookSource) closeLinks() error {
 			first = fmt.Errorf("capture: %s: detaching: %w", s.name, err)
 		}
 	}
-	s.links = nil
+	for _, fd := range s.linkFDs {
+		if err := rawClose(fd); err != nil && first == nil {
+			first = fmt.Errorf("capture: %s: detaching: %w", s.name, err)
+		}
+	}
+	s.links, s.linkFDs = nil, nil
 	return first
 }

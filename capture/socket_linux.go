@@ -110,7 +110,7 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 	}
 	defer func() {
 		if err != nil {
-			unix.Munmap(mem)
+			rawMunmap(mem)
 		}
 	}()
 	if spec.promisc && spec.ifindex != 0 {
@@ -207,7 +207,7 @@ func mapRing(fd int, name string, geo ringGeometry) ([]byte, error) {
 	if err := unix.SetsockoptTpacketReq3(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
 		return nil, sysError(name, "setsockopt PACKET_RX_RING", err)
 	}
-	mem, err := unix.Mmap(fd, 0, geo.Size(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	mem, err := rawMmap(fd, 0, geo.Size(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, sysError(name, "mmap", err)
 	}
@@ -218,8 +218,8 @@ func mapRing(fd int, name string, geo ringGeometry) ([]byte, error) {
 // close unmaps the ring and closes the socket.
 func (r *ring) close() error {
 	closeMaps(r.setMaps)
-	err := unix.Munmap(r.mem)
-	if cerr := unix.Close(r.fd); err == nil {
+	err := rawMunmap(r.mem)
+	if cerr := rawClose(r.fd); err == nil {
 		err = cerr
 	}
 	return err
