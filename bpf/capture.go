@@ -79,12 +79,14 @@ type CaptureSpec struct {
 	// "filter_done" with the classic verdict in R0 (bytes to keep, 0 for no
 	// match).
 	Filter asm.Instructions
-	// WakeupBytes, when not 0, batches the reader's wake-ups: a record is
-	// submitted without waking the reader until the ring holds that many
-	// bytes, so a reader polling now and then is not woken per packet
-	// (each wake-up costs an interrupt on the capturing CPU and a context
-	// switch). 0 wakes the reader whenever it has read everything, the
-	// kernel's default.
+	// WakeupBytes, when not 0, batches the reader's wake-ups: once the
+	// ring holds that many bytes a record wakes the reader whatever it is
+	// doing; below, the kernel's default rule applies, a wake-up only for
+	// a record that lands where the consumer position stands. A reader
+	// that polls now and then keeps that position behind what it read,
+	// so it is not woken per packet (each wake-up costs an interrupt on
+	// the capturing CPU and a context switch), and gives everything back
+	// before it sleeps without a timer. 0 always applies the kernel's rule.
 	WakeupBytes uint32
 	// Rules, when given, make it a rules program (RulesProgram) in
 	// place of Filter.
@@ -226,7 +228,6 @@ func classLabel(i int) string { return fmt.Sprintf("capture_class_%d", i) }
 
 // Flags of bpf_ringbuf_submit and bpf_ringbuf_query.
 const (
-	ringNoWakeup    = 1 // BPF_RB_NO_WAKEUP
 	ringForceWakeup = 2 // BPF_RB_FORCE_WAKEUP
 	ringAvailData   = 0 // BPF_RB_AVAIL_DATA
 )
@@ -269,7 +270,9 @@ func fillRecord(hook CaptureHook, wakeupBytes uint32, rules bool) asm.Instructio
 			asm.LoadMapPtr(asm.R1, 0).WithReference(RingMap),
 			asm.Mov.Imm(asm.R2, ringAvailData),
 			asm.FnRingbufQuery.Call(),
-			asm.Mov.Imm(asm.R2, ringNoWakeup),
+			// Below the mark, the kernel's own rule: wake the reader only
+			// if it had read everything (it gave the ring back to sleep).
+			asm.Mov.Imm(asm.R2, 0),
 			asm.JLT.Imm(asm.R0, int32(wakeupBytes), labelSubmit),
 			asm.Mov.Imm(asm.R2, ringForceWakeup),
 		)

@@ -189,14 +189,14 @@ func TestThisKernelHasEveryCaptureFeature(t *testing.T) {
 
 func TestXDPCaptureProgramBatchesWakeups(t *testing.T) {
 	objs := loadCapture(t, 1<<16, CaptureSpec{Hook: HookXDP, Snaplen: 1500, Filter: acceptAll(0xffff), WakeupBytes: 1 << 12})
-	// An epoll instance on the ring sees the program's wake-ups, as a
-	// reader waiting in it would.
+	// An edge-triggered epoll instance on the ring sees each of the
+	// program's wake-ups, as a reader waiting in it would.
 	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(ep)
-	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, objs.Ring.FD(), &unix.EpollEvent{Events: unix.EPOLLIN}); err != nil {
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, objs.Ring.FD(), &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET}); err != nil {
 		t.Fatal(err)
 	}
 	woken := func() bool {
@@ -212,7 +212,16 @@ func TestXDPCaptureProgramBatchesWakeups(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run(10) // 10 records of 8+32+256 bytes: under 4 KiB
+	// Records of 8+32+256 bytes. The first lands where the consumer
+	// position stands: a reader that gave everything back sleeps, and
+	// is woken.
+	run(1)
+	if !woken() {
+		t.Error("not woken by the first record into an empty ring")
+	}
+	// The consumer position stays at that record, as a polling reader
+	// holds it: no wake-up until the ring holds 4 KiB.
+	run(9)
 	if woken() {
 		t.Error("woken before the ring held 4 KiB")
 	}
@@ -222,5 +231,10 @@ func TestXDPCaptureProgramBatchesWakeups(t *testing.T) {
 	}
 	if recs := readRecords(t, objs); len(recs) != 20 || !bytes.Equal(recs[19].Data, testFrame(200)) {
 		t.Fatalf("%d records", len(recs))
+	}
+	// Read empty and given back: the next record wakes again.
+	run(1)
+	if !woken() {
+		t.Error("not woken by the first record after the ring was read empty")
 	}
 }

@@ -29,6 +29,15 @@ type bpfRing struct {
 	prod      uint64 // the producer position last read
 	committed uint64 // the consumer position the kernel knows
 	batch     uint64 // bytes read between stores of the position
+	// holdBack keeps, once the ring is read empty, the position the
+	// kernel knows at the start of the last record read, not past it:
+	// the kernel wakes a reader when a record lands where the consumer
+	// position stands (it has caught up, so it may be sleeping), and a
+	// reader that polls on a timer does not want those wake-ups. Before
+	// it sleeps without a timer, the reader gives the rest back
+	// (caughtUp), and the next record wakes it.
+	holdBack bool
+	last     uint64 // where the last record returned starts
 }
 
 // Record header bits and size.
@@ -55,14 +64,14 @@ func (r *bpfRing) next() ([]byte, error) {
 	for {
 		if r.cons == r.prod {
 			if r.prod = atomic.LoadUint64(r.producer); r.cons == r.prod {
-				r.commit(r.cons)
+				r.commit(r.readUpTo())
 				return nil, nil
 			}
 		}
 		off := r.cons & r.mask
 		hdr := atomic.LoadUint32((*uint32)(unsafe.Pointer(&r.data[off])))
 		if hdr&ringBusyBit != 0 {
-			r.commit(r.cons) // the producer wakes a reader that caught up
+			r.commit(r.readUpTo()) // the producer wakes a reader that caught up
 			return nil, nil
 		}
 		n := uint64(hdr &^ (ringBusyBit | ringDiscardBit))
@@ -78,8 +87,32 @@ func (r *bpfRing) next() ([]byte, error) {
 		if start-r.committed >= r.batch {
 			r.commit(start) // the record returned stays the reader's
 		}
+		r.last = start
 		return r.data[off+ringHeaderLen : off+ringHeaderLen+n], nil
 	}
+}
+
+// readUpTo is the position to give the kernel once the ring is read
+// empty: all of it, or with holdBack up to the last record returned.
+func (r *bpfRing) readUpTo() uint64 {
+	if r.holdBack && r.last >= r.committed {
+		return r.last
+	}
+	return r.cons
+}
+
+// caughtUp gives the kernel every record read and reports whether the
+// ring is still empty after: then the next record the programs submit
+// without a wake-up flag wakes the reader, which may sleep without a
+// timer. (Storing the position, then loading the producer's, pairs with
+// the producer's store of its position before it loads the consumer's.)
+func (r *bpfRing) caughtUp() bool {
+	if r.cons != r.committed {
+		atomic.StoreUint64(r.consumer, r.cons)
+		r.committed = r.cons
+	}
+	r.prod = atomic.LoadUint64(r.producer)
+	return r.cons == r.prod
 }
 
 // commit tells the kernel the ring is free up to pos.

@@ -150,3 +150,36 @@ func FuzzBPFRing(f *testing.F) {
 		}
 	})
 }
+
+func TestBPFRingHoldingBackKeepsThePositionAtTheLastRecord(t *testing.T) {
+	f := newFakeBPFRing(1024)
+	r := f.reader()
+	r.holdBack = true
+	f.put(payload(10, 1), 0)
+	lastAt := f.producer
+	f.put(payload(12, 2), 0)
+	for i := range 2 {
+		if got, err := r.next(); got == nil || err != nil {
+			t.Fatalf("record %d: %v, %v", i, got, err)
+		}
+	}
+	if got, err := r.next(); got != nil || err != nil {
+		t.Fatalf("past the end: % x, %v", got, err)
+	}
+	// The kernel wakes a reader when a record lands where the consumer
+	// position stands: held at the last record, no record can.
+	if f.consumer != lastAt {
+		t.Fatalf("read empty while polling: consumer at %d, want the last record's %d (producer %d)", f.consumer, lastAt, f.producer)
+	}
+	if !r.caughtUp() || f.consumer != f.producer {
+		t.Fatalf("given back to sleep: consumer %d, producer %d", f.consumer, f.producer)
+	}
+	// A record that landed meanwhile keeps the reader awake.
+	f.put(payload(14, 3), 0)
+	if r.caughtUp() {
+		t.Fatal("caught up with a record unread")
+	}
+	if got, err := r.next(); !bytes.Equal(got, payload(14, 3)) || err != nil {
+		t.Fatalf("the record after: % x, %v", got, err)
+	}
+}

@@ -53,6 +53,11 @@ type HookSource struct {
 	buf     []byte
 	readMu  sync.Mutex // held while reading; Close takes it to unmap
 	drained bool       // after Stop, the ring was read once more
+	// readSinceWait says records were read since the last wait, and
+	// lastRead when the reader last saw one: it polls until s.poll has
+	// passed without any, then sleeps until woken (nextWait).
+	readSinceWait bool
+	lastRead      time.Time
 
 	stopped   atomic.Bool
 	closed    atomic.Bool
@@ -191,6 +196,7 @@ func (s *HookSource) mapRing(size int) error {
 	s.mapping = append(s.mapping, prod)
 	prefault(prod, page)
 	s.ring = newBPFRing((*uint64)(unsafe.Pointer(&cons[0])), (*uint64)(unsafe.Pointer(&prod[0])), prod[page:])
+	s.ring.holdBack = s.poll > 0
 	return nil
 }
 
@@ -283,6 +289,7 @@ func (s *HookSource) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error) {
 			return nil, err
 		}
 		if rec != nil {
+			s.readSinceWait = true
 			if err := bpf.DecodeRecord(rec, &s.decoded); err != nil {
 				return nil, fmt.Errorf("capture: %s: %w", s.name, err)
 			}
@@ -302,17 +309,37 @@ func (s *HookSource) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error) {
 			time.Sleep(time.Millisecond)
 			continue
 		}
-		timeout := time.Duration(-1)
-		if s.poll > 0 {
-			timeout = s.poll
-		}
 		if s.onWait != nil {
 			s.onWait()
+		}
+		timeout, ok := s.nextWait()
+		if !ok {
+			continue // records landed as the reader gave the ring back
 		}
 		if _, err := s.waiter.wait(timeout); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// nextWait is how long to wait for the ring (negative: until woken). With
+// batched wake-ups the reader polls every s.poll for the records below
+// the wake-up mark while records come; once a whole poll interval passed
+// without one, it gives the ring back and sleeps until the next record
+// wakes it, so an idle capture does not wake at all. ok is false when
+// records arrived meanwhile: read them first.
+func (s *HookSource) nextWait() (timeout time.Duration, ok bool) {
+	if s.poll <= 0 {
+		return -1, true
+	}
+	now := time.Now()
+	if s.readSinceWait {
+		s.readSinceWait, s.lastRead = false, now
+	}
+	if now.Sub(s.lastRead) < s.poll {
+		return s.poll, true // the waiter keeps its earlier deadline
+	}
+	return -1, s.ring.caughtUp()
 }
 
 // OnWait has f called by ReadPacket, in its goroutine, each time it has

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -306,5 +307,43 @@ func TestHookCountsDropsWhenTheRingIsFull(t *testing.T) {
 		if !bytes.Equal(p.data, frame) {
 			t.Fatalf("packet %d differs", i)
 		}
+	}
+}
+
+// An idle capture stops polling: once a poll found nothing it gives the
+// ring back and sleeps until the programs wake it, which the first
+// record into the emptied ring does. If that wake-up were lost, the
+// second frame would never be read.
+func TestHookIdleReaderIsWokenByTheNextRecord(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		cfg  HookConfig
+	}{hookModes[0], hookModes[2]} {
+		t.Run(mode.name, func(t *testing.T) {
+			v := testutil.NewVeth(t)
+			frames := mixedFrames()
+			src := openHookIn(t, v, mode.cfg, "")
+			if src.poll <= 0 {
+				t.Fatalf("poll interval %v: the reader is woken per packet, not batched", src.poll)
+			}
+			c := collect(src)
+			v.Inject(t, frames[0])
+			c.waitCount(t, 1)
+			consumer, producer := src.ring.consumer, src.ring.producer
+			if atomic.LoadUint64(consumer) == atomic.LoadUint64(producer) {
+				t.Error("the reader gave the ring back while polling: each record would wake it")
+			}
+			deadline := time.Now().Add(src.poll*2 + waitLimit)
+			for atomic.LoadUint64(consumer) != atomic.LoadUint64(producer) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the reader still holds the ring back (consumer %d, producer %d) after %v idle",
+						atomic.LoadUint64(consumer), atomic.LoadUint64(producer), src.poll*2+waitLimit)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			v.Inject(t, frames[1])
+			c.waitCount(t, 2)
+			comparePackets(t, mode.name, c.finish(t), frames[:2], pcap.LinkTypeEthernet)
+		})
 	}
 }
