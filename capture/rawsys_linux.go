@@ -22,7 +22,7 @@ func rawClose(fd int) error {
 	return nil
 }
 
-// rawMunmap unmaps mem, which unix.Mmap mapped.
+// rawMunmap unmaps mem, which rawMmap mapped.
 func rawMunmap(mem []byte) error {
 	if len(mem) == 0 {
 		return nil

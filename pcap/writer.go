@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 )
 
@@ -21,7 +22,9 @@ type FileHeader struct {
 }
 
 // writerBufferSize is how many bytes of whole records Writer gathers
-// before handing them to the underlying writer, unless told otherwise.
+// before handing them to the underlying writer, unless told otherwise:
+// small enough to stay in the processor's cache, and live captures also
+// write whenever they wait for packets.
 const writerBufferSize = 1 << 16
 
 // bufferSizeOr is size, or writerBufferSize when size is not positive.
@@ -38,7 +41,8 @@ func bufferSizeOr(size int) int {
 // first packets a live capture writes.
 func newBuffer(size int) []byte {
 	b := make([]byte, size)
-	for i := 0; i < len(b); i += 4096 {
+	page := os.Getpagesize()
+	for i := 0; i < len(b); i += page {
 		b[i] = 0
 	}
 	return b[:0]

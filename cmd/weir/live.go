@@ -16,14 +16,6 @@ import (
 	"github.com/weircap/weir/pcap"
 )
 
-// liveWriteBuffer is how many bytes of packets wait for -w's file. The
-// file is also written whenever the capture waits for the next block
-// (liveOutput.read). Small enough that its pages, mapped before the
-// capture starts, stay in the processor's cache; regular files are
-// written with raw system calls, which do not wake the Go scheduler, so
-// writing it while a block is read costs little.
-const liveWriteBuffer = 64 << 10
-
 // printBlockTimeout is how long the kernel may hold a partly filled ring
 // block when weir prints the packets: tcpdump's 100 ms when it prints to
 // a terminal, rather than the second a file gets.
@@ -345,7 +337,6 @@ func (c *command) prepareLiveOutput(captures []*liveCapture, expr string) (*live
 			interfaces: c.liveInterfaces(captures, expr),
 			section:    sectionInfo(),
 			stats:      out.statsFunc(captures),
-			bufferSize: liveWriteBuffer,
 		})
 		out.name = name
 		if err != nil {

@@ -21,9 +21,6 @@ type outputSpec struct {
 	// stats gives each interface's totals when a pcapng file closes; nil
 	// when there are none (reading a file).
 	stats func() []pcap.InterfaceStats
-	// bufferSize is how many bytes of packets wait for the file (0: the
-	// writer's default).
-	bufferSize int
 }
 
 // outputFormat is the file format -w writes: --format's, or the one the
@@ -50,7 +47,6 @@ func (c *command) openPacketOutput(spec outputSpec) (pcap.PacketWriter, string, 
 		Section:         spec.section,
 		Stats:           spec.stats,
 		FlushEachPacket: c.opts.packetBuffered,
-		BufferSize:      spec.bufferSize,
 	}
 	switch {
 	case name == "-":
