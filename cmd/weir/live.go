@@ -206,6 +206,7 @@ func (c *command) runLive(ctx context.Context, expr string) int {
 			return 1
 		}
 	}
+	settleHeap()
 	for _, l := range captures {
 		c.printListening(l.device, l.src.LinkType(), l.src.Snaplen())
 	}
