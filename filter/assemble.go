@@ -74,7 +74,7 @@ func layout(order []*block) (Program, bool) {
 	fits := true
 	for _, b := range order {
 		tail -= blockSize(b)
-		b.offset = tail
+		b.offset = int32(tail)
 		pc := tail
 		for _, s := range b.stmts {
 			prog[pc] = Instruction{Op: s.op, K: s.k}
@@ -88,10 +88,10 @@ func layout(order []*block) (Program, bool) {
 		}
 		extra := 0
 		var ok bool
-		if jump.Jt, ok = layoutBranch(prog, pc, b.jt.offset, &b.longJT, &extra); !ok {
+		if jump.Jt, ok = layoutBranch(prog, pc, int(b.jt.offset), &b.longJT, &extra); !ok {
 			fits = false
 		}
-		if jump.Jf, ok = layoutBranch(prog, pc, b.jf.offset, &b.longJF, &extra); !ok {
+		if jump.Jf, ok = layoutBranch(prog, pc, int(b.jf.offset), &b.longJF, &extra); !ok {
 			fits = false
 		}
 		prog[pc] = jump
@@ -121,13 +121,13 @@ func layoutBranch(prog Program, pc, target int, long *bool, extra *int) (uint8, 
 // resolveLocalJumps fills the offsets of conditional jumps inside a block
 // from the labels of their targets.
 func resolveLocalJumps(code Program, stmts []statement) {
-	var at map[int]int
+	var at map[int32]int
 	for i, s := range stmts {
 		if s.jt == 0 && s.jf == 0 {
 			continue
 		}
 		if at == nil {
-			at = make(map[int]int)
+			at = make(map[int32]int)
 			for j, t := range stmts {
 				if t.label != 0 {
 					at[t.label] = j

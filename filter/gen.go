@@ -52,11 +52,11 @@ type gen struct {
 
 	regUsed [MemWords]bool
 	curReg  int
-	labels  int // last label handed out for jumps inside blocks
+	labels  int32 // last label handed out for jumps inside blocks
 }
 
 // newLabel names a statement that a jump inside its block targets.
-func (g *gen) newLabel() int {
+func (g *gen) newLabel() int32 {
 	g.labels++
 	return g.labels
 }

@@ -118,7 +118,7 @@ func (g *gen) host6(addr, mask [16]byte, proto Proto, dir Dir, addrKind Addr) fr
 // libpcap's __pcap_atoin: it returns the value of the parts and their
 // length in bits ("10.1" is 0x0a01, 16 bits).
 func parseDotted(s string) (value uint32, bits int, ok bool) {
-	for _, part := range strings.Split(s, ".") {
+	for part := range strings.SplitSeq(s, ".") {
 		if part == "" || len(part) > 3 {
 			return 0, 0, false
 		}

@@ -76,8 +76,8 @@ func (g *gen) protochain(v uint32, proto Proto) frag {
 type chainCode struct {
 	g       *gen
 	stmts   []statement
-	pending int         // label for the next statement added
-	labels  map[int]int // label -> statement index, for backward jumps
+	pending int32         // label for the next statement added
+	labels  map[int32]int // label -> statement index, for backward jumps
 }
 
 func (c *chainCode) add(ss ...statement) {
@@ -85,7 +85,7 @@ func (c *chainCode) add(ss ...statement) {
 		if c.pending != 0 {
 			s.label = c.pending
 			if c.labels == nil {
-				c.labels = make(map[int]int)
+				c.labels = make(map[int32]int)
 			}
 			c.labels[c.pending] = len(c.stmts)
 			c.pending = 0
@@ -94,16 +94,16 @@ func (c *chainCode) add(ss ...statement) {
 	}
 }
 
-func (c *chainCode) label(l int) { c.pending = l }
+func (c *chainCode) label(l int32) { c.pending = l }
 
 // jeq adds "jeq #k" jumping to the labelled statements jt and jf; a zero
 // label means the statement right after the jump.
-func (c *chainCode) jeq(k uint32, jt, jf int) {
+func (c *chainCode) jeq(k uint32, jt, jf int32) {
 	c.add(statement{op: ClassJmp | JmpJeq | SrcK, k: k, jt: jt, jf: jf})
 }
 
 // jumpBack adds a "ja" to an earlier labelled statement.
-func (c *chainCode) jumpBack(l int) {
+func (c *chainCode) jumpBack(l int32) {
 	c.add(statement{op: ClassJmp | JmpJa, k: uint32(c.labels[l] - len(c.stmts) - 1)})
 }
 
@@ -114,7 +114,7 @@ func (c *chainCode) finish() []statement {
 		if s.op != ClassJmp|JmpJeq|SrcK {
 			continue
 		}
-		for _, target := range []*int{&s.jt, &s.jf} {
+		for _, target := range []*int32{&s.jt, &s.jf} {
 			if *target != 0 {
 				continue
 			}

@@ -81,7 +81,7 @@ func (g *gen) wlanHeaderLength(prefix []statement, next *statement) []statement 
 // flags (after the TSFT field, if present) carry "data pad", looking only
 // at the first presence word as libpcap does. Radiotap words are
 // little-endian, hence the swapped bit masks.
-func (g *gen) radiotapPadding(start, skip int) []statement {
+func (g *gen) radiotapPadding(start, skip int32) []statement {
 	pl := g.offLinkPL.reg
 	extCheck, tsftCheck, withTSFT, withoutTSFT, round := g.newLabel(), g.newLabel(), g.newLabel(), g.newLabel(), g.newLabel()
 	const (
@@ -104,11 +104,11 @@ func (g *gen) radiotapPadding(start, skip int) []statement {
 func aluK(op uint16, k uint32) statement { return statement{op: ClassAlu | op | SrcK, k: k} }
 
 // jsetIn is a "jset" inside a block, to the statements labelled jt and jf.
-func jsetIn(bits uint32, jt, jf int) statement {
+func jsetIn(bits uint32, jt, jf int32) statement {
 	return statement{op: ClassJmp | JmpJset | SrcK, k: bits, jt: jt, jf: jf}
 }
 
-func withLabel(s statement, label int) statement {
+func withLabel(s statement, label int32) statement {
 	s.label = label
 	return s
 }

@@ -14,20 +14,27 @@ package filter
 type statement struct {
 	op     uint16
 	k      uint32
-	label  int // non-zero: a jump inside the block may target this statement
-	jt, jf int // labels of a conditional jump's targets
+	label  int32 // non-zero: a jump inside the block may target this statement
+	jt, jf int32 // labels of a conditional jump's targets
 }
 
-// block is a node of the control-flow graph.
+// block is a node of the control-flow graph. Long filters make thousands:
+// the field order keeps it at 80 bytes.
 type block struct {
 	stmts  []statement
 	jump   statement // conditional jump (class JMP) or return (class RET)
+	num    int32     // preorder number, while the optimizer copies the graph
 	jt, jf *block    // successors when the jump's test holds / fails
 
 	// Assembly state.
+	offset         int32 // index of the block's first instruction
+	end            int32 // while planning: instructions from the block's start to the program's end
 	mark           bool
-	offset         int // index of the block's first instruction
 	longJT, longJF bool
+
+	// While an edge is an open exit of a fragment, jt or jf holds the
+	// next exit's block and these tell which of its edges that is.
+	jtNextOnTrue, jfNextOnTrue bool
 }
 
 func (b *block) isReturn() bool { return Class(b.jump.op) == ClassRet }
@@ -38,26 +45,50 @@ type exit struct {
 	onTrue bool
 }
 
+// exits is a list of unresolved edges, linked through the open edges
+// themselves, so that joining two lists costs nothing and allocates
+// nothing. An empty list has a nil first.b.
+type exits struct{ first, last exit }
+
+// next returns the exit linked after e, or one with a nil block after
+// the last.
+func (e exit) next() exit {
+	if e.onTrue {
+		return exit{e.b.jt, e.b.jtNextOnTrue}
+	}
+	return exit{e.b.jf, e.b.jfNextOnTrue}
+}
+
+// link makes next follow e.
+func (e exit) link(next exit) {
+	if e.onTrue {
+		e.b.jt, e.b.jtNextOnTrue = next.b, next.onTrue
+	} else {
+		e.b.jf, e.b.jfNextOnTrue = next.b, next.onTrue
+	}
+}
+
 // frag is a boolean expression under construction: control enters at head
 // and leaves through the exits, which later code patches.
 type frag struct {
 	head       *block
-	trueExits  []exit
-	falseExits []exit
+	trueExits  exits
+	falseExits exits
 }
 
 // leaf wraps a single block whose two edges are both open.
 func leaf(b *block) frag {
-	return frag{head: b, trueExits: []exit{{b, true}}, falseExits: []exit{{b, false}}}
+	t, f := exit{b, true}, exit{b, false}
+	b.jt, b.jf = nil, nil // each ends its list
+	return frag{head: b, trueExits: exits{t, t}, falseExits: exits{f, f}}
 }
 
-func patch(exits []exit, target *block) {
-	for _, e := range exits {
-		if e.onTrue {
-			e.b.jt = target
-		} else {
-			e.b.jf = target
-		}
+// patch points every edge of l to target.
+func patch(l exits, target *block) {
+	for e := l.first; e.b != nil; {
+		next := e.next()
+		e.link(exit{b: target})
+		e = next
 	}
 }
 
@@ -73,14 +104,17 @@ func or(x, y frag) frag {
 	return frag{head: x.head, trueExits: mergeExits(y.trueExits, x.trueExits), falseExits: y.falseExits}
 }
 
-// mergeExits joins two exit lists, copying the shorter into the longer so
-// that a chain of n "or"s costs O(n log n), not O(n²); the order of exits
-// does not matter, and the fragments they came from are not used again.
-func mergeExits(a, b []exit) []exit {
-	if len(a) < len(b) {
-		a, b = b, a
+// mergeExits joins two exit lists; the order of exits does not matter,
+// and the fragments they came from are not used again.
+func mergeExits(a, b exits) exits {
+	switch {
+	case a.first.b == nil:
+		return b
+	case b.first.b == nil:
+		return a
 	}
-	return append(a, b...)
+	a.last.link(b.first)
+	return exits{a.first, b.last}
 }
 
 // not is libpcap's gen_not: the exits swap meaning.

@@ -30,20 +30,42 @@ const (
 // the first lexical error.
 func lex(expr string) []token {
 	var toks []token
-	for pos := 0; ; {
-		tok, n := scan(expr, pos)
-		if n == 0 {
-			toks = append(toks, token{Kind: tokEOF, Pos: len(expr)})
+	for l := (lexer{src: expr}); ; {
+		tok := l.next()
+		toks = append(toks, tok)
+		if tok.Kind == tokEOF || tok.Kind == tokIllegal {
 			return toks
 		}
-		pos += n
+	}
+}
+
+// lexer hands out the tokens of src one at a time, so that the parser
+// needs no list of them. After tokEOF or tokIllegal it repeats that token.
+type lexer struct {
+	src  string
+	pos  int
+	done bool
+	last token
+}
+
+func (l *lexer) next() token {
+	if l.done {
+		return l.last
+	}
+	for {
+		tok, n := scan(l.src, l.pos)
+		if n == 0 {
+			l.done, l.last = true, token{Kind: tokEOF, Pos: len(l.src)}
+			return l.last
+		}
+		l.pos += n
 		if tok.Kind == tokEOF { // whitespace
 			continue
 		}
-		toks = append(toks, tok)
 		if tok.Kind == tokIllegal {
-			return toks
+			l.done, l.last = true, tok
 		}
+		return tok
 	}
 }
 

@@ -63,7 +63,7 @@ func optimizeWith(root *block, shorten, reference bool) (result *block, err erro
 	if shorten {
 		o.shorten()
 	}
-	return toIR(o.root), nil
+	return toIR(o.root, len(o.blocks)), nil
 }
 
 // shorten runs weir's own passes to a fixpoint (see shortenPasses).
@@ -77,7 +77,7 @@ func (o *optimizer) shorten() {
 			}
 		}
 		if changed {
-			internBlocks(o.root, len(o.blocks))
+			internBlocks(o.root, o.blocks, &o.tmp)
 		}
 	}
 }
@@ -97,7 +97,7 @@ var shortenPasses = []func(root *oblock, nBlocks int) (*oblock, bool){
 func (o *optimizer) libpcap() {
 	o.loop(false)
 	o.loop(true)
-	internBlocks(o.root, len(o.blocks))
+	internBlocks(o.root, o.blocks, &o.tmp)
 	o.root = optRoot(o.root)
 }
 
@@ -115,14 +115,14 @@ func (o *optimizer) recoverError(result **block, err *error) {
 // optimizer is the state of one optimization, libpcap's opt_state.
 type optimizer struct {
 	root     *oblock
-	blocks   []*oblock // by id
-	edges    []*oedge  // by id
-	levels   [][]*oblock
+	blocks   []oblock // by id; edges by id through edge
+	levels   levelList
 	levelBuf levelBuf
 	values   valueTable
 	doms     domTree // block dominators at the start of the pass
 	edoms    domTree // edge dominators at the start of the pass
 	deciding decidingIndex
+	tmp      scratch
 	orRuns   segments
 	andRuns  segments
 
@@ -142,9 +142,9 @@ type optimizer struct {
 // newOptimizer copies the graph; it reports false for graphs libpcap's
 // optimizer could not represent (scratch slots out of range).
 func newOptimizer(root *block) (*optimizer, bool) {
-	oroot, blocks, edges := newOptGraph(root)
-	for _, b := range blocks {
-		for _, s := range b.stmts {
+	blocks := newOptGraph(root)
+	for i := range blocks {
+		for _, s := range blocks[i].stmts {
 			c := uint16(s.code)
 			usesSlot := Class(c) == ClassSt || Class(c) == ClassStx ||
 				(Class(c) == ClassLd || Class(c) == ClassLdx) && c&0xe0 == ModeMem
@@ -153,7 +153,12 @@ func newOptimizer(root *block) (*optimizer, bool) {
 			}
 		}
 	}
-	return &optimizer{root: oroot, blocks: blocks, edges: edges}, true
+	if len(blocks) == 0 {
+		return &optimizer{}, true
+	}
+	// Scratch for the largest step, numbering the edge dominator tree
+	// (two lists of two per block), made once.
+	return &optimizer{root: &blocks[0], blocks: blocks, tmp: make(scratch, 4*len(blocks))}, true
 }
 
 // maxBranchOnlyPasses bounds a run of passes that only move branches:
@@ -169,8 +174,8 @@ func (o *optimizer) loop(doStmts bool) {
 		o.levels = findLevels(o.root, len(o.blocks), &o.levelBuf)
 		findUD(o.levels)
 		if !doStmts { // only branch moves need dominators
-			findDominators(&o.doms, o.root, o.levels, len(o.blocks))
-			findEdgeDominators(&o.edoms, o.root, o.levels, len(o.blocks))
+			findDominators(&o.doms, &o.tmp, o.root, o.levels, len(o.blocks))
+			findEdgeDominators(&o.edoms, &o.tmp, o.root, o.levels, len(o.blocks))
 		}
 		o.pass(doStmts)
 		if o.done {
@@ -188,8 +193,8 @@ func (o *optimizer) loop(doStmts bool) {
 func (o *optimizer) pass(doStmts bool) {
 	o.values.reset()
 	findInEdges(o.blocks, o.levels)
-	for level := len(o.levels) - 1; level >= 0; level-- {
-		for _, b := range o.levels[level] {
+	for level := o.levels.len() - 1; level >= 0; level-- {
+		for _, b := range o.levels.at(level) {
 			o.optBlock(b, doStmts)
 		}
 	}
@@ -197,10 +202,10 @@ func (o *optimizer) pass(doStmts bool) {
 		return
 	}
 	if !o.reference {
-		o.deciding.build(&o.edoms, o.levels, o.edges)
+		o.deciding.build(&o.edoms, &o.tmp, o.blocks)
 	}
-	for level := 1; level < len(o.levels); level++ {
-		for _, b := range o.levels[level] {
+	for level := 1; level < o.levels.len(); level++ {
+		for _, b := range o.levels.at(level) {
 			o.threadEdge(&b.et)
 			o.threadEdge(&b.ef)
 		}
@@ -209,8 +214,8 @@ func (o *optimizer) pass(doStmts bool) {
 	o.orRuns.reset(&o.doms, len(o.blocks))
 	o.andRuns.onTrue = true
 	o.andRuns.reset(&o.doms, len(o.blocks))
-	for level := 1; level < len(o.levels); level++ {
-		for _, b := range o.levels[level] {
+	for level := 1; level < o.levels.len(); level++ {
+		for _, b := range o.levels.at(level) {
 			o.orPullup(b)
 			o.andPullup(b)
 		}

@@ -80,11 +80,11 @@ func addUse(s ostmt, def atomset, use *atomset) {
 	}
 }
 
-// computeLocalUD finds the atoms a block reads before writing (inUse),
-// writes (def), and writes before reading (kill). As in libpcap, the
+// computeLocalUD finds the atoms a block reads before writing (inUse,
+// stored) and writes before reading (returned). As in libpcap, the
 // return's own operand is not counted.
-func computeLocalUD(b *oblock) {
-	var def, use, kill atomset
+func computeLocalUD(b *oblock) (kill atomset) {
+	var def, use atomset
 	for _, s := range b.stmts {
 		if s.code == opNop {
 			continue
@@ -100,21 +100,21 @@ func computeLocalUD(b *oblock) {
 	if Class(uint16(b.s.code)) == ClassJmp {
 		addUse(b.s, def, &use)
 	}
-	b.def, b.kill, b.inUse = def, kill, use
+	b.inUse = use
+	return kill
 }
 
-// findUD computes, for every block, the atoms live on entry and on exit.
-func findUD(levels [][]*oblock) {
-	for _, l := range levels {
-		for _, b := range l {
-			computeLocalUD(b)
+// findUD computes, for every block, the atoms live on entry and on exit,
+// level by level from the returns up, so that successors are done first.
+func findUD(levels levelList) {
+	for level := range levels.len() {
+		for _, b := range levels.at(level) {
+			kill := computeLocalUD(b)
 			b.outUse = 0
-		}
-	}
-	for level := 1; level < len(levels); level++ {
-		for _, b := range levels[level] {
-			b.outUse |= b.jt().inUse | b.jf().inUse
-			b.inUse |= b.outUse &^ b.kill
+			if !b.isLeaf() {
+				b.outUse = b.jt().inUse | b.jf().inUse
+				b.inUse |= b.outUse &^ kill
+			}
 		}
 	}
 }
@@ -125,10 +125,11 @@ func (o *optimizer) optBlock(b *oblock, doStmts bool) {
 	if p := b.inEdges; p == nil {
 		b.val = [nAtoms]uint32{}
 	} else {
-		b.val = p.pred.val
+		b.val = o.pred(p).val
 		for p = p.next; p != nil; p = p.next {
+			val := &o.pred(p).val
 			for i := range b.val {
-				if b.val[i] != p.pred.val[i] {
+				if b.val[i] != val[i] {
 					b.val[i] = valUnknown
 				}
 			}

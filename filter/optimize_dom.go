@@ -11,7 +11,7 @@ type domTree struct {
 	jump      []int32 // an ancestor; the root for a root
 	tin, tout []int32 // preorder interval of each node, once numbered
 
-	tinBuf, toutBuf, first, next, scratch []int32
+	tinBuf, toutBuf []int32
 }
 
 // reset empties the tree for n nodes, keeping its memory.
@@ -25,14 +25,14 @@ func (t *domTree) reset(n int) {
 	t.tin, t.tout = nil, nil
 }
 
-func (t *domTree) in(v int) bool { return t.depth[v] >= 0 }
+func (t *domTree) in(v int32) bool { return t.depth[v] >= 0 }
 
 // add puts v in the tree under parent (-1 for a root). Parents must be
 // added before their children.
-func (t *domTree) add(v, parent int) {
-	t.parent[v] = int32(parent)
+func (t *domTree) add(v, parent int32) {
+	t.parent[v] = parent
 	if parent < 0 {
-		t.depth[v], t.jump[v] = 0, int32(v)
+		t.depth[v], t.jump[v] = 0, v
 		return
 	}
 	t.depth[v] = t.depth[parent] + 1
@@ -40,17 +40,17 @@ func (t *domTree) add(v, parent int) {
 	if jj := t.jump[j]; t.depth[parent]-t.depth[j] == t.depth[j]-t.depth[jj] {
 		t.jump[v] = jj
 	} else {
-		t.jump[v] = int32(parent)
+		t.jump[v] = parent
 	}
 }
 
 // ancestor returns the ancestor of v at depth d (d <= depth of v).
-func (t *domTree) ancestor(v int, d int32) int {
+func (t *domTree) ancestor(v, d int32) int32 {
 	for t.depth[v] > d {
 		if j := t.jump[v]; t.depth[j] >= d {
-			v = int(j)
+			v = j
 		} else {
-			v = int(t.parent[v])
+			v = t.parent[v]
 		}
 	}
 	return v
@@ -58,7 +58,7 @@ func (t *domTree) ancestor(v int, d int32) int {
 
 // lca returns the nearest common ancestor of a and b, or -1 when they are
 // in different trees (or one is -1).
-func (t *domTree) lca(a, b int) int {
+func (t *domTree) lca(a, b int32) int32 {
 	if a < 0 || b < 0 {
 		return -1
 	}
@@ -69,11 +69,11 @@ func (t *domTree) lca(a, b int) int {
 	}
 	// At equal depths the jump pointers have equal lengths.
 	for a != b {
-		if ja, jb := t.jump[a], t.jump[b]; ja != jb && int(ja) != a {
-			a, b = int(ja), int(jb)
+		if ja, jb := t.jump[a], t.jump[b]; ja != jb && ja != a {
+			a, b = ja, jb
 			continue
 		}
-		a, b = int(t.parent[a]), int(t.parent[b])
+		a, b = t.parent[a], t.parent[b]
 		if a < 0 || b < 0 {
 			return -1 // two roots
 		}
@@ -82,7 +82,7 @@ func (t *domTree) lca(a, b int) int {
 }
 
 // isAncestor tells whether a is b or one of its ancestors.
-func (t *domTree) isAncestor(a, b int) bool {
+func (t *domTree) isAncestor(a, b int32) bool {
 	if !t.in(a) || !t.in(b) {
 		return false
 	}
@@ -93,76 +93,75 @@ func (t *domTree) isAncestor(a, b int) bool {
 }
 
 // number gives every node its preorder interval, so that ancestor
-// queries cost O(1) once the tree is complete.
-func (t *domTree) number() {
+// queries cost O(1) once the tree is complete. The walk goes down child
+// lists and back up parents, so it needs no stack.
+func (t *domTree) number(tmp *scratch) {
 	n := len(t.depth)
-	t.first, t.next = resize(t.first, n), resize(t.next, n)
-	first, next := t.first, t.next
+	buf := tmp.take(2 * n)
+	first, next := buf[:n], buf[n:]
 	for i := range first {
 		first[i], next[i] = -1, -1
 	}
-	var stack []int32
-	for v := n - 1; v >= 0; v-- {
-		if !t.in(v) {
+	for v := int32(n - 1); v >= 0; v-- {
+		if p := t.parent[v]; t.in(v) && p >= 0 {
+			next[v], first[p] = first[p], v
+		}
+	}
+	t.tinBuf, t.toutBuf = fill(t.tinBuf, n, -1), fill(t.toutBuf, n, -1)
+	t.tin, t.tout = t.tinBuf, t.toutBuf
+	clock := int32(0)
+	for root := range int32(n) {
+		if !t.in(root) || t.parent[root] >= 0 {
 			continue
 		}
-		if p := t.parent[v]; p >= 0 {
-			next[v], first[p] = first[p], int32(v)
-		} else {
-			stack = append(stack, int32(v))
-		}
-	}
-	t.tinBuf, t.toutBuf = resize(t.tinBuf, n), resize(t.toutBuf, n)
-	t.tin, t.tout = t.tinBuf, t.toutBuf
-	for i := range t.tin {
-		t.tin[i] = -1
-	}
-	clock := int32(0)
-	for len(stack) > 0 {
-		v := stack[len(stack)-1]
-		if t.tin[v] < 0 {
+		for v := root; ; v = next[v] {
 			t.tin[v] = clock
 			clock++
-			for c := first[v]; c >= 0; c = next[c] {
-				stack = append(stack, c)
+			for first[v] >= 0 {
+				v = first[v]
+				t.tin[v] = clock
+				clock++
 			}
-			continue
+			// Leave v, and its ancestors up to one with a next sibling.
+			for t.tout[v] = clock; v != root && next[v] < 0; t.tout[v] = clock {
+				v = t.parent[v]
+			}
+			if v == root {
+				break
+			}
 		}
-		stack = stack[:len(stack)-1]
-		t.tout[v] = clock
 	}
 }
 
 // findDominators builds the block dominator tree of the graph as it is at
 // the start of a pass: a block's immediate dominator is the nearest common
 // dominator of its predecessors, which the level order visits first.
-func findDominators(t *domTree, root *oblock, levels [][]*oblock, nBlocks int) {
+func findDominators(t *domTree, tmp *scratch, root *oblock, levels levelList, nBlocks int) {
 	t.reset(nBlocks)
-	t.scratch = resize(t.scratch, nBlocks)
-	idom := t.scratch
+	idom := tmp.take(nBlocks)
 	for i := range idom {
 		idom[i] = -2 // no predecessor seen yet
 	}
-	for level := len(levels) - 1; level >= 0; level-- {
-		for _, b := range levels[level] {
+	for level := levels.len() - 1; level >= 0; level-- {
+		for _, b := range levels.at(level) {
 			if b == root {
 				t.add(b.id, -1)
 			} else {
-				t.add(b.id, int(idom[b.id]))
+				t.add(b.id, idom[b.id])
 			}
 			if b.isLeaf() {
 				continue
 			}
 			for _, c := range [2]*oblock{b.jt(), b.jf()} {
 				if idom[c.id] == -2 {
-					idom[c.id] = int32(b.id)
+					idom[c.id] = b.id
 				} else {
-					idom[c.id] = int32(t.lca(int(idom[c.id]), b.id))
+					idom[c.id] = t.lca(idom[c.id], b.id)
 				}
 			}
 		}
 	}
-	t.number()
+	t.number(tmp)
 }
 
 // dominates answers libpcap's SET_MEMBER(d->dom, b->id) with the sets of
@@ -178,16 +177,15 @@ func (t *domTree) dominates(b, d *oblock) bool {
 // path from the root to an edge are the edge itself and the edges common
 // to all paths into its source block, i.e. the ancestors of the nearest
 // common ancestor of the block's in-edges.
-func findEdgeDominators(t *domTree, root *oblock, levels [][]*oblock, nBlocks int) {
+func findEdgeDominators(t *domTree, tmp *scratch, root *oblock, levels levelList, nBlocks int) {
 	t.reset(2 * nBlocks)
-	t.scratch = resize(t.scratch, nBlocks)
-	parent := t.scratch
+	parent := tmp.take(nBlocks)
 	for i := range parent {
 		parent[i] = -2
 	}
-	for level := len(levels) - 1; level > 0; level-- {
-		for _, b := range levels[level] {
-			p := int(parent[b.id])
+	for level := levels.len() - 1; level > 0; level-- {
+		for _, b := range levels.at(level) {
+			p := parent[b.id]
 			if b == root {
 				p = -1
 			}
@@ -196,11 +194,12 @@ func findEdgeDominators(t *domTree, root *oblock, levels [][]*oblock, nBlocks in
 			for _, e := range [2]*oedge{&b.et, &b.ef} {
 				c := e.succ
 				if parent[c.id] == -2 {
-					parent[c.id] = int32(e.id)
+					parent[c.id] = e.id
 				} else {
-					parent[c.id] = int32(t.lca(int(parent[c.id]), e.id))
+					parent[c.id] = t.lca(parent[c.id], e.id)
 				}
 			}
 		}
 	}
+	t.number(tmp)
 }

@@ -15,154 +15,128 @@ import "sort"
 // direction; and, for equality tests that held, one per value alone
 // (anyOperand), since "A == k" decides every other "A == k2" as false.
 type decidingIndex struct {
-	tin, tout []int32 // preorder interval of each edge in the dominator tree
+	tin, tout []int32 // preorder interval of each edge, the tree's own
 	order     []int32 // edges in preorder
-	ids       map[edgeTest]int32
 	// Per kind of group ([0] plain, [1] anyOperand): each edge's group
-	// (-1: none), the groups' members in preorder (start[g] to start[g+1]
-	// in members), the nearest dominating edge of the same group, the
-	// lowest id among an edge and those dominators, and the lowest whose
+	// (-1: none) and the groups' members, group by group and in preorder
+	// within one (start[g] to start[g+1] in members). By position in
+	// members: the nearest dominating member of the same group, the
+	// lowest id among a member and those dominators, and the lowest whose
 	// operand differs from that one's.
 	group, start, members, groupUp [2][]int32
 	best, best2                    [2][]int32
-
-	first, next, stack []int32
 }
 
-// edgeTest is what taking an edge tells: the source's jump, the value it
-// tested, its operand, and which way it went.
+// edgeTest is what taking an edge tells: the source's jump, negated for
+// the false edge (the edge's code), the value it tested and its operand.
 type edgeTest struct {
 	code       int32
 	aval, oval uint32
-	sense      bool
-	anyOperand bool
 }
 
-// build indexes the edges of the blocks listed in levels, from the edge
-// dominator tree t and the value numbers of the current pass.
-func (x *decidingIndex) build(t *domTree, levels [][]*oblock, all []*oedge) {
-	x.preorder(t, levels, len(all))
-	if x.ids == nil {
-		x.ids = map[edgeTest]int32{}
+// testOf returns the test that groups edge id among kind k's groups, and
+// whether the edge is in one.
+func testOf(k int, blocks []oblock, id int32) (edgeTest, bool) {
+	e, src := edge(blocks, id), pred(blocks, id)
+	if k == 0 {
+		return edgeTest{e.code, src.val[atomA], src.oval}, true
 	}
-	clear(x.ids)
+	// A held equality, whatever its operand.
+	return edgeTest{code: e.code, aval: src.val[atomA]}, e.code == opJeqKC
+}
+
+// hash mixes the fields, for a classTable.
+func (t edgeTest) hash() uint32 {
+	h := uint32(t.code)*0x9e3779b1 ^ t.aval*0x85ebca6b ^ t.oval*0xc2b2ae35
+	return h ^ h>>15
+}
+
+// build indexes the edges in the numbered edge dominator tree t, from the
+// value numbers of the current pass.
+func (x *decidingIndex) build(t *domTree, tmp *scratch, blocks []oblock) {
+	x.tin, x.tout = t.tin, t.tout
+	n := 0
+	for _, pos := range x.tin {
+		if pos >= 0 {
+			n++
+		}
+	}
+	x.order = resize(x.order, n)
+	for v, pos := range x.tin {
+		if pos >= 0 {
+			x.order[pos] = int32(v)
+		}
+	}
 	for k := range x.group {
-		x.group[k] = fill(x.group[k], len(all), -1)
-		x.start[k] = x.start[k][:0]
+		x.groupEdges(k, tmp, blocks)
+		x.fillGroups(k, t, blocks)
 	}
+}
+
+// groupEdges numbers kind k's groups as they are met in preorder and
+// lists their members, group by group and in preorder within one.
+func (x *decidingIndex) groupEdges(k int, tmp *scratch, blocks []oblock) {
+	test := func(id int32) (edgeTest, bool) { return testOf(k, blocks, id) }
+	n := 0
 	for _, id := range x.order {
-		e := all[id]
-		code, sense := e.code, true
-		if code < 0 {
-			code, sense = -code, false
-		}
-		x.group[0][id] = x.groupID(0, edgeTest{code: code, aval: e.pred.val[atomA], oval: e.pred.oval, sense: sense})
-		if sense && code == opJeqKC {
-			x.group[1][id] = x.groupID(1, edgeTest{code: code, aval: e.pred.val[atomA], sense: true, anyOperand: true})
+		if _, ok := test(id); ok {
+			n++
 		}
 	}
-	for k := range x.group {
-		x.fillGroups(k, t, all)
+	group := fill(x.group[k], 2*len(blocks), -1)
+	start := x.start[k][:0]
+	if cap(start) < n+1 {
+		start = make([]int32, 0, n+1)
 	}
-}
-
-func fill(s []int32, n int, v int32) []int32 {
-	s = resize(s, n)
-	for i := range s {
-		s[i] = v
-	}
-	return s
-}
-
-func resize(s []int32, n int) []int32 {
-	if cap(s) < n {
-		return make([]int32, n)
-	}
-	return s[:n]
-}
-
-// groupID numbers groups as they are met; start temporarily counts their
-// members.
-func (x *decidingIndex) groupID(k int, g edgeTest) int32 {
-	id, ok := x.ids[g]
-	if !ok {
-		id = int32(len(x.start[k]))
-		x.ids[g] = id
-		x.start[k] = append(x.start[k], 0)
-	}
-	x.start[k][id]++
-	return id
-}
-
-// preorder numbers the edges of the dominator tree in preorder.
-func (x *decidingIndex) preorder(t *domTree, levels [][]*oblock, nEdges int) {
-	x.tin = fill(x.tin, nEdges, -1)
-	x.tout = fill(x.tout, nEdges, -1)
-	x.first = fill(x.first, nEdges, -1)
-	x.next = fill(x.next, nEdges, -1)
-	x.stack = x.stack[:0]
-	for l := len(levels) - 1; l > 0; l-- {
-		for i := len(levels[l]) - 1; i >= 0; i-- {
-			b := levels[l][i]
-			for _, e := range [2]*oedge{&b.ef, &b.et} {
-				if p := t.parent[e.id]; p < 0 {
-					x.stack = append(x.stack, int32(e.id))
-				} else {
-					x.next[e.id], x.first[p] = x.first[p], int32(e.id)
-				}
-			}
-		}
-	}
-	x.order = x.order[:0]
-	clock := int32(0)
-	for len(x.stack) > 0 {
-		v := x.stack[len(x.stack)-1]
-		if x.tin[v] < 0 {
-			x.tin[v] = clock
-			clock++
-			x.order = append(x.order, v)
-			for c := x.first[v]; c >= 0; c = x.next[c] {
-				x.stack = append(x.stack, c)
-			}
+	reps := newClassTable(tmp.take(tableSize(n)))
+	for _, id := range x.order {
+		t, ok := test(id)
+		if !ok {
 			continue
 		}
-		x.stack = x.stack[:len(x.stack)-1]
-		x.tout[v] = clock
+		i := reps.find(t.hash(), func(rep int32) bool { rt, _ := test(rep); return rt == t })
+		if rep := reps[i]; rep >= 0 {
+			group[id] = group[rep]
+		} else {
+			reps[i] = id
+			group[id] = int32(len(start))
+			start = append(start, 0)
+		}
+		start[group[id]]++ // a count until the members are placed
 	}
-}
-
-// fillGroups lays out the members of kind k's groups in preorder and
-// computes their chains and lowest ids.
-func (x *decidingIndex) fillGroups(k int, t *domTree, all []*oedge) {
-	start := x.start[k]
 	sum := int32(0)
-	for g, n := range start {
+	for g, c := range start {
 		start[g] = sum
-		sum += n
+		sum += c
 	}
 	start = append(start, sum)
-	x.start[k] = start
-	members := resize(x.members[k], int(sum))
-	x.members[k] = members
-	pos := append([]int32(nil), start[:len(start)-1]...)
-	group := x.group[k]
+	members := resize(x.members[k], n)
 	for _, id := range x.order {
 		if g := group[id]; g >= 0 {
-			members[pos[g]] = id
-			pos[g]++
+			members[start[g]] = id
+			start[g]++
 		}
 	}
-	x.groupUp[k] = fill(x.groupUp[k], len(all), -1)
-	x.best[k] = resize(x.best[k], len(all))
-	x.best2[k] = resize(x.best2[k], len(all))
+	// Placing moved each start to the next group's.
+	copy(start[1:], start[:len(start)-1])
+	start[0] = 0
+	x.members[k], x.group[k], x.start[k] = members, group, start
+}
+
+// fillGroups computes the chains and lowest ids of kind k's members.
+func (x *decidingIndex) fillGroups(k int, t *domTree, blocks []oblock) {
+	members, group := x.members[k], x.group[k]
+	n := len(members)
+	x.groupUp[k], x.best[k], x.best2[k] = resize(x.groupUp[k], n), resize(x.best[k], n), resize(x.best2[k], n)
 	groupUp, best, best2 := x.groupUp[k], x.best[k], x.best2[k]
-	oval := func(id int32) uint32 { return all[id].pred.oval }
-	for _, m := range members { // ancestors before descendants
+	oval := func(id int32) uint32 { return pred(blocks, id).oval }
+	for i, m := range members { // ancestors before descendants
+		groupUp[i] = -1
 		if p := t.parent[m]; p >= 0 {
-			groupUp[m] = x.nearest(k, group[m], p)
+			groupUp[i] = x.nearest(k, group[m], p)
 		}
 		b1, b2 := m, int32(-1)
-		if up := groupUp[m]; up >= 0 {
+		if up := groupUp[i]; up >= 0 {
 			// Merge {m} with the ancestors' two: the lowest, then the
 			// lowest with another operand.
 			cands := [3]int32{m, best[up], best2[up]}
@@ -178,26 +152,29 @@ func (x *decidingIndex) fillGroups(k int, t *domTree, all []*oedge) {
 				}
 			}
 		}
-		best[m], best2[m] = b1, b2
+		best[i], best2[i] = b1, b2
 	}
 }
 
-// nearest returns the member of group g (of kind k) that is v or its
-// nearest ancestor, or -1. The member entered last before v is either
-// v's ancestor or below a common ancestor; climbing the group from it
-// reaches the answer, and group chains are short because libpcap's
-// threading removes repeated tests.
+// nearest returns the position in members of the member of group g (of
+// kind k) that is v or its nearest ancestor, or -1. The member entered
+// last before v is either v's ancestor or below a common ancestor;
+// climbing the group from it reaches the answer, and group chains are
+// short because libpcap's threading removes repeated tests.
 func (x *decidingIndex) nearest(k int, g, v int32) int32 {
-	members := x.members[k][x.start[k][g]:x.start[k][g+1]]
-	i := sort.Search(len(members), func(i int) bool { return x.tin[members[i]] > x.tin[v] }) - 1
-	if i < 0 {
+	members := x.members[k]
+	lo, hi := x.start[k][g], x.start[k][g+1]
+	i := lo + int32(sort.Search(int(hi-lo), func(i int) bool { return x.tin[members[lo+int32(i)]] > x.tin[v] })) - 1
+	if i < lo {
 		return -1
 	}
-	s := members[i]
-	for s >= 0 && !(x.tin[s] <= x.tin[v] && x.tin[v] < x.tout[s]) {
-		s = x.groupUp[k][s]
+	for i >= 0 {
+		if s := members[i]; x.tin[s] <= x.tin[v] && x.tin[v] < x.tout[s] {
+			break
+		}
+		i = x.groupUp[k][i]
 	}
-	return s
+	return i
 }
 
 // firstTarget returns where ep should go instead of its successor's test,
@@ -206,16 +183,16 @@ func (x *decidingIndex) nearest(k int, g, v int32) int32 {
 // to look in are those of the successor's own edges, which record the
 // same test; within a group every edge decides it the same way, so only
 // the lowest counts.
-func (x *decidingIndex) firstTarget(ep *oedge, edges []*oedge) *oblock {
+func (x *decidingIndex) firstTarget(ep *oedge, blocks []oblock) *oblock {
 	child := ep.succ
 	if child.isLeaf() || x.tin[child.et.id] < 0 {
 		return nil
 	}
-	v := int32(ep.id)
+	v, src := ep.id, pred(blocks, ep.id)
 	bestID := int32(-1)
 	var best *oblock
 	consider := func(id int32, target *oblock) {
-		if id >= 0 && (bestID < 0 || id < bestID) && !useConflict(ep.pred, target) {
+		if id >= 0 && (bestID < 0 || id < bestID) && !useConflict(src, target) {
 			bestID, best = id, target
 		}
 	}
@@ -236,7 +213,7 @@ func (x *decidingIndex) firstTarget(ep *oedge, edges []*oedge) *oblock {
 	if g := x.group[1][child.et.id]; g >= 0 {
 		// A held equality with another constant decides "false".
 		id1, id2 := lowest(1, g)
-		if id1 >= 0 && edges[id1].pred.oval == child.oval {
+		if id1 >= 0 && pred(blocks, id1).oval == child.oval {
 			id1 = id2
 		}
 		consider(id1, child.jf())

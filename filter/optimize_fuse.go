@@ -35,7 +35,7 @@ func fuseTests(root *oblock, nBlocks int) (*oblock, bool) {
 	return root, changed
 }
 
-func fusable(y *oblock, preds []int) bool {
+func fusable(y *oblock, preds []int32) bool {
 	return !y.isLeaf() && nextOp(y.stmts, 0) < 0 && isIntervalTest(y.s) && preds[y.id] == 1
 }
 
@@ -229,8 +229,8 @@ func dropDecidedTests(root *oblock, nBlocks int) (*oblock, bool) {
 
 // postorderWithPreds lists the blocks reachable from root, successors
 // before their predecessors, and counts each block's ways in.
-func postorderWithPreds(root *oblock, nBlocks int) (order []*oblock, preds []int) {
-	preds = make([]int, nBlocks)
+func postorderWithPreds(root *oblock, nBlocks int) (order []*oblock, preds []int32) {
+	preds = make([]int32, nBlocks)
 	seen := make([]bool, nBlocks)
 	var visit func(b *oblock)
 	visit = func(b *oblock) {

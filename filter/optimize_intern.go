@@ -1,9 +1,6 @@
 package filter
 
-import (
-	"encoding/binary"
-	"slices"
-)
+import "slices"
 
 // internBlocks merges identical blocks: same statements (deleted ones
 // aside), same jump, same successors. libpcap's intern_blocks compares
@@ -11,60 +8,77 @@ import (
 // highest-numbered block equal to it; hashing bottom-up reaches the same
 // fixpoint in one walk, because two blocks become equal exactly when
 // their successors have been merged.
-func internBlocks(root *oblock, nBlocks int) {
-	class := make([]int, nBlocks)
-	for i := range class {
-		class[i] = -1
-	}
-	var reps []*oblock // representative of each class: its highest id
-	byKey := map[string]int{}
-	var key []byte
+func internBlocks(root *oblock, blocks []oblock, tmp *scratch) {
+	n := len(blocks)
+	buf := tmp.take(n + tableSize(n))
+	// A block's class is its slot in reps, which holds the class's
+	// highest id.
+	class, reps := fill(buf[:n], n, -1), newClassTable(buf[n:])
 	var visit func(b *oblock)
 	visit = func(b *oblock) {
 		if class[b.id] >= 0 {
 			return
 		}
-		jt, jf := -1, -1
 		if !b.isLeaf() {
 			visit(b.jt())
 			visit(b.jf())
-			jt, jf = class[b.jt().id], class[b.jf().id]
 		}
-		key = key[:0]
-		key = binary.AppendVarint(key, int64(b.s.code))
-		key = binary.AppendUvarint(key, uint64(b.s.k))
-		key = binary.AppendVarint(key, int64(jt))
-		key = binary.AppendVarint(key, int64(jf))
-		for _, s := range b.stmts {
-			if s.code != opNop {
-				key = binary.AppendVarint(key, int64(s.code))
-				key = binary.AppendUvarint(key, uint64(s.k))
-			}
-		}
-		c, ok := byKey[string(key)]
-		if !ok {
-			c = len(reps)
-			byKey[string(key)] = c
-			reps = append(reps, b)
-		} else if b.id > reps[c].id {
-			reps[c] = b
-		}
-		class[b.id] = c
+		i := reps.find(blockHash(b, class), func(id int32) bool { return sameBlock(&blocks[id], b, class) })
+		reps[i] = max(reps[i], b.id)
+		class[b.id] = int32(i)
 	}
 	visit(root)
-	seen := make([]bool, nBlocks)
+	rep := func(b *oblock) *oblock { return &blocks[reps[class[b.id]]] }
+	seen := make([]bool, n)
 	var redirect func(b *oblock)
 	redirect = func(b *oblock) {
 		if seen[b.id] || b.isLeaf() {
 			return
 		}
 		seen[b.id] = true
-		b.et.succ = reps[class[b.jt().id]]
-		b.ef.succ = reps[class[b.jf().id]]
+		b.et.succ, b.ef.succ = rep(b.jt()), rep(b.jf())
 		redirect(b.jt())
 		redirect(b.jf())
 	}
 	redirect(root)
+}
+
+// blockHash hashes what sameBlock compares.
+func blockHash(b *oblock, class []int32) uint32 {
+	h := uint32(2166136261)
+	add := func(v uint32) { h = (h ^ v) * 16777619 }
+	add(uint32(b.s.code))
+	add(b.s.k)
+	if !b.isLeaf() {
+		add(uint32(class[b.jt().id]))
+		add(uint32(class[b.jf().id]))
+	}
+	for _, s := range b.stmts {
+		if s.code != opNop {
+			add(uint32(s.code))
+			add(s.k)
+		}
+	}
+	return h
+}
+
+// sameBlock tells whether a and b have the same statements (deleted ones
+// aside), jump and successors' classes.
+func sameBlock(a, b *oblock, class []int32) bool {
+	if a.s != b.s || a.isLeaf() != b.isLeaf() {
+		return false
+	}
+	if !a.isLeaf() && (class[a.jt().id] != class[b.jt().id] || class[a.jf().id] != class[b.jf().id]) {
+		return false
+	}
+	i, j := nextOp(a.stmts, 0), nextOp(b.stmts, 0)
+	for i >= 0 && j >= 0 {
+		if a.stmts[i] != b.stmts[j] {
+			return false
+		}
+		i, j = nextOp(a.stmts, i+1), nextOp(b.stmts, j+1)
+	}
+	return i < 0 && j < 0
 }
 
 // optRoot skips tests at the entry whose branches meet, moving the entry

@@ -18,11 +18,12 @@ func useConflict(b, succ *oblock) bool {
 	return false
 }
 
-// foldEdge tells where child's test goes when the dominating edge ep has
-// been taken: if ep's source tested the same value the same way, child's
-// outcome is ep's; a true equality test against a constant also decides
-// any other equality test on the same value (libpcap's fold_edge).
-func foldEdge(child *oblock, ep *oedge) *oblock {
+// foldEdge tells where child's test goes when the dominating edge ep,
+// from src, has been taken: if src tested the same value the same way,
+// child's outcome is ep's; a true equality test against a constant also
+// decides any other equality test on the same value (libpcap's
+// fold_edge).
+func foldEdge(child *oblock, ep *oedge, src *oblock) *oblock {
 	code, sense := ep.code, true
 	if code < 0 {
 		code, sense = -code, false
@@ -30,10 +31,10 @@ func foldEdge(child *oblock, ep *oedge) *oblock {
 	if child.s.code != code {
 		return nil
 	}
-	if child.val[atomA] != ep.pred.val[atomA] {
+	if child.val[atomA] != src.val[atomA] {
 		return nil
 	}
-	if child.oval == ep.pred.oval {
+	if child.oval == src.oval {
 		if sense {
 			return child.jt()
 		}
@@ -55,7 +56,7 @@ func (o *optimizer) threadEdge(ep *oedge) {
 	if ep.succ.isLeaf() {
 		return
 	}
-	if ep.succ.jt() == ep.succ.jf() && !useConflict(ep.pred, ep.succ.jt()) {
+	if ep.succ.jt() == ep.succ.jf() && !useConflict(o.pred(ep), ep.succ.jt()) {
 		o.changed()
 		ep.succ = ep.succ.jt()
 	}
@@ -64,7 +65,7 @@ func (o *optimizer) threadEdge(ep *oedge) {
 		if o.reference {
 			target = o.scanDominators(ep)
 		} else {
-			target = o.deciding.firstTarget(ep, o.edges)
+			target = o.deciding.firstTarget(ep, o.blocks)
 		}
 		if target == nil {
 			return
@@ -80,13 +81,13 @@ func (o *optimizer) threadEdge(ep *oedge) {
 // scanDominators is libpcap's own search: every edge dominating ep, in id
 // order, until one decides ep's successor's test.
 func (o *optimizer) scanDominators(ep *oedge) *oblock {
-	var doms []int
-	for e := ep.id; e >= 0; e = int(o.edoms.parent[e]) {
+	var doms []int32
+	for e := ep.id; e >= 0; e = o.edoms.parent[e] {
 		doms = append(doms, e)
 	}
 	slices.Sort(doms)
 	for _, k := range doms {
-		if target := foldEdge(ep.succ, o.edges[k]); target != nil && !useConflict(ep.pred, target) {
+		if target := foldEdge(ep.succ, edge(o.blocks, k), pred(o.blocks, k)); target != nil && !useConflict(o.pred(ep), target) {
 			return target
 		}
 	}
@@ -131,13 +132,13 @@ func (o *optimizer) pullup(b *oblock, runs *segments) {
 	if ep == nil {
 		return
 	}
-	val := ep.pred.val[atomA]
+	val := o.pred(ep).val[atomA]
 	for e := ep.next; e != nil; e = e.next {
-		if e.pred.val[atomA] != val {
+		if o.pred(e).val[atomA] != val {
 			return
 		}
 	}
-	first := b.inEdges.pred
+	first := o.pred(b.inEdges)
 	diffp := slot{first, first.et.succ == b}
 	exit := runs.exit(b)
 	stops := func(d *oblock) bool {
@@ -172,7 +173,8 @@ func (o *optimizer) pullup(b *oblock, runs *segments) {
 	o.set(pullNext, diffp.get())
 	if atTop {
 		for e := b.inEdges; e != nil; e = e.next {
-			o.set(slot{e.pred, e.pred.et.succ == b}, pull)
+			p := o.pred(e)
+			o.set(slot{p, p.et.succ == b}, pull)
 		}
 	} else {
 		o.set(diffp, pull)

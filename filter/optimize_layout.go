@@ -39,12 +39,11 @@ func layoutBlocks(root *block) []*block {
 // the blocks after it), and returns the program size and the number of
 // trampolines.
 func planTrampolines(order []*block) (size, long int) {
-	end := make(map[*block]int, len(order)) // instructions from a block's start to the program's end
 	dist := 0
 	for _, b := range order {
 		b.longJT, b.longJF = false, false
 		if !b.isReturn() {
-			b.longJT, b.longJF = farBranches(dist, b.jt, b.jf, end)
+			b.longJT, b.longJF = farBranches(dist, b.jt, b.jf)
 			if b.longJT {
 				long++
 			}
@@ -53,15 +52,15 @@ func planTrampolines(order []*block) (size, long int) {
 			}
 		}
 		dist += blockSize(b)
-		end[b] = dist
+		b.end = int32(dist)
 	}
 	return dist, long
 }
 
 // farBranches tells which branches of a jump need a trampoline when dist
-// instructions follow its block: a trampoline placed after the jump
-// lengthens the other branch too.
-func farBranches(dist int, jt, jf *block, end map[*block]int) (longJT, longJF bool) {
+// instructions follow its block, from its targets' ends: a trampoline
+// placed after the jump lengthens the other branch too.
+func farBranches(dist int, jt, jf *block) (longJT, longJF bool) {
 	for {
 		extra := 0
 		if longJT {
@@ -70,8 +69,8 @@ func farBranches(dist int, jt, jf *block, end map[*block]int) (longJT, longJF bo
 		if longJF {
 			extra++
 		}
-		t := longJT || dist+extra-end[jt] > maxBranch
-		f := longJF || dist+extra-end[jf] > maxBranch
+		t := longJT || dist+extra-int(jt.end) > maxBranch
+		f := longJF || dist+extra-int(jf.end) > maxBranch
 		if t == longJT && f == longJF {
 			return longJT, longJF
 		}
@@ -86,14 +85,15 @@ func farBranches(dist int, jt, jf *block, end map[*block]int) (longJT, longJF bo
 // users are dropped. undo puts the moved branches back.
 func placeReturnCopies(root *block, order []*block) (placed []*block, undo func()) {
 	type move struct{ b, jt, jf *block }
-	var moves []move
-	var out []*block
-	end := make(map[*block]int, len(order))
+	// At most one move per block, and in long chains most blocks move;
+	// copies are few.
+	moves := make([]move, 0, len(order))
+	out := make([]*block, 0, len(order)+len(order)/16)
 	nearest := map[statement]*block{} // the lowest-placed return of each kind so far
 	dist := 0
 	emit := func(b *block) {
 		dist += blockSize(b)
-		end[b] = dist
+		b.end = int32(dist)
 		out = append(out, b)
 	}
 	for _, b := range order {
@@ -108,7 +108,7 @@ func placeReturnCopies(root *block, order []*block) (placed []*block, undo func(
 		var copies []*block
 		for {
 			after := dist + len(copies) // copies go right after b
-			lt, lf := farBranches(after, targets[0], targets[1], end)
+			lt, lf := farBranches(after, targets[0], targets[1])
 			i := -1
 			if lt && targets[0].isReturn() && len(targets[0].stmts) == 0 {
 				i = 0
@@ -121,10 +121,10 @@ func placeReturnCopies(root *block, order []*block) (placed []*block, undo func(
 			}
 			t := targets[i]
 			c := nearest[t.jump]
-			if c == t || after+2-end[c] > maxBranch {
+			if c == t || after+2-int(c.end) > maxBranch {
 				c = &block{jump: t.jump}
 				copies = append(copies, c)
-				end[c] = dist + len(copies)
+				c.end = int32(dist + len(copies))
 				nearest[c.jump] = c
 			}
 			for j := range targets {
@@ -142,13 +142,11 @@ func placeReturnCopies(root *block, order []*block) (placed []*block, undo func(
 		}
 		emit(b)
 	}
-	used := map[*block]bool{}
-	for _, b := range postOrder(root) {
-		used[b] = true
-	}
+	markReachable(root)
 	kept := out[:0]
 	for _, b := range out {
-		if used[b] {
+		if b.mark {
+			b.mark = false
 			kept = append(kept, b)
 		}
 	}
@@ -157,4 +155,14 @@ func placeReturnCopies(root *block, order []*block) (placed []*block, undo func(
 			m.b.jt, m.b.jf = m.jt, m.jf
 		}
 	}
+}
+
+// markReachable marks the blocks reachable from b.
+func markReachable(b *block) {
+	if b == nil || b.mark {
+		return
+	}
+	b.mark = true
+	markReachable(b.jf)
+	markReachable(b.jt)
 }

@@ -85,7 +85,7 @@ func runPass(t *testing.T, root *block, pass func(*oblock, int) (*oblock, bool))
 		t.Fatal("graph refused")
 	}
 	o.root, changed = pass(o.root, len(o.blocks))
-	after, err = assemble(toIR(o.root))
+	after, err = assemble(toIR(o.root, len(o.blocks)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func (p *parser) head(start token, proto Proto) (Node, qual) {
 		if t.Kind == tokDst {
 			q.Dir, other = DirDst, tokSrc
 		}
-		if c := p.tok().Kind; (c == tokOr || c == tokAnd) && p.peek(1).Kind == other {
+		if c := p.tok().Kind; (c == tokOr || c == tokAnd) && p.peek().Kind == other {
 			q.Dir = DirSrcOrDst
 			if c == tokAnd {
 				q.Dir = DirSrcAndDst
@@ -82,7 +82,7 @@ func (p *parser) head(start token, proto Proto) (Node, qual) {
 	case tokID, tokHID, tokHID6, tokEID, tokAID, tokSet, tokNum, tokLParen, tokNot:
 	default:
 		p.fail(p.tok().Pos, "expected %s after '%s', found %s",
-			valueWanted(q), p.toks[p.i-1].Text, p.tok().describe())
+			valueWanted(q), p.prev.Text, p.tok().describe())
 	}
 	ctx := qual{q: q, ok: true, written: true, start: start.Pos}
 	x, _, _ := p.elem(ctx, allowID)

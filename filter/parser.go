@@ -8,7 +8,7 @@ package filter
 // libpcap's $<blk>0: "host a or b" is "host a or host b", and a
 // parenthesised term passes on the qualifiers in force before its '('.
 func Parse(expr string) (node Node, err error) {
-	p := &parser{src: expr, toks: lex(expr)}
+	p := newParser(expr)
 	if p.tok().Kind == tokEOF {
 		return nil, nil
 	}
@@ -78,35 +78,37 @@ type unit struct {
 	arith Arith
 }
 
+// parser reads tokens as it goes: the grammar looks one token past the
+// current one, and messages quote the one before it (prev, the zero
+// token at the start).
 type parser struct {
-	src  string
-	toks []token
-	i    int
+	src              string
+	lx               lexer
+	prev, cur, ahead token
 }
 
-func (p *parser) tok() token { return p.toks[p.i] }
-
-func (p *parser) peek(k int) token {
-	if p.i+k < len(p.toks) {
-		return p.toks[p.i+k]
-	}
-	return p.toks[len(p.toks)-1]
+func newParser(expr string) *parser {
+	p := &parser{src: expr, lx: lexer{src: expr}}
+	p.cur = p.lx.next()
+	p.ahead = p.lx.next()
+	return p
 }
+
+func (p *parser) tok() token { return p.cur }
+
+// peek returns the token after the current one; past the end, the last
+// token.
+func (p *parser) peek() token { return p.ahead }
 
 func (p *parser) next() token {
-	t := p.toks[p.i]
+	t := p.cur
 	if t.Kind != tokEOF && t.Kind != tokIllegal {
-		p.i++
+		p.prev, p.cur, p.ahead = t, p.ahead, p.lx.next()
 	}
 	return t
 }
 
-func (p *parser) prevEnd() int {
-	if p.i == 0 {
-		return 0
-	}
-	return p.toks[p.i-1].End()
-}
+func (p *parser) prevEnd() int { return p.prev.End() }
 
 // fail stops parsing with an error at pos; a lexical error at the current
 // token wins, as libpcap's scanner reports it before the parser sees it.
@@ -120,7 +122,7 @@ func (p *parser) fail(pos int, format string, args ...any) {
 func (p *parser) unexpected() {
 	t := p.tok()
 	if t.Kind == tokEOF {
-		p.fail(t.Pos, "expected a primitive after '%s', found end of expression", p.toks[p.i-1].Text)
+		p.fail(t.Pos, "expected a primitive after '%s', found end of expression", p.prev.Text)
 	}
 	p.fail(t.Pos, "unexpected %s", t.describe())
 }
@@ -231,7 +233,7 @@ func (p *parser) unit(ctx qual, allowed allow) unit {
 		}
 		return unit{kind: unitArith, arith: p.unary()}
 	case tokPname:
-		if p.peek(1).Kind == tokLBrack && allowed&(allowTerm|allowArith) != 0 {
+		if p.peek().Kind == tokLBrack && allowed&(allowTerm|allowArith) != 0 {
 			return unit{kind: unitArith, arith: p.unary()}
 		}
 	}
