@@ -206,19 +206,20 @@ func (c *command) runLive(ctx context.Context, expr string) int {
 			return 1
 		}
 	}
-	settleHeap()
-	for _, l := range captures {
-		c.printListening(l.device, l.src.LinkType(), l.src.Snaplen())
-	}
-	out.start = time.Now()
-
 	stopAll := func() {
 		for _, l := range captures {
 			l.src.Stop()
 		}
 	}
-	stopWatching := context.AfterFunc(ctx, stopAll)
 	done := make(chan struct{})
+	watching := stopOnCancel(ctx, stopAll, done)
+	settleHeap()
+	parkSpareThread()
+	for _, l := range captures {
+		c.printListening(l.device, l.src.LinkType(), l.src.Snaplen())
+	}
+	out.start = time.Now()
+
 	if c.opts.statsInterval > 0 {
 		go c.printStatsEvery(c.opts.statsInterval, captures, out, done)
 	}
@@ -227,7 +228,7 @@ func (c *command) runLive(ctx context.Context, expr string) int {
 	}
 	readErr, writeErr := out.run(captures, stopAll)
 	close(done)
-	stopWatching()
+	<-watching
 	signalled := ctx.Err() != nil
 	return c.finishLive(captures, out, readErr, writeErr, signalled)
 }
@@ -362,4 +363,22 @@ func plural64(n uint64) string {
 		return ""
 	}
 	return "s"
+}
+
+// stopOnCancel calls stop when ctx is cancelled, until done is closed; the
+// returned channel closes when it no longer watches. Unlike
+// context.AfterFunc, its goroutine exists before the capture starts: a
+// goroutine made at a signal would take its stack from fresh pages on
+// the capture's core, faulting them in while the capture stops.
+func stopOnCancel(ctx context.Context, stop func(), done <-chan struct{}) <-chan struct{} {
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		select {
+		case <-ctx.Done():
+			stop()
+		case <-done:
+		}
+	}()
+	return watching
 }

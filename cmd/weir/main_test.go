@@ -14,5 +14,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(asWeirEnv) == "1" {
 		main()
 	}
+	if mode := os.Getenv(spareChildEnv); mode != "" {
+		spareChild(mode == "park")
+		return
+	}
 	os.Exit(m.Run())
 }
