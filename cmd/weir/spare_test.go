@@ -72,8 +72,18 @@ func TestParkSpareThreadServesTheStoppingSignal(t *testing.T) {
 	if before, after := runSpareChild(t, "plain"); after <= before {
 		t.Logf("without parkSpareThread the signal made no thread either (%d -> %d)", before, after)
 	}
-	before, after := runSpareChild(t, "park")
-	if after > before {
-		t.Errorf("with a spare thread parked, the signal still made %d new threads (%d -> %d)", after-before, before, after)
+	// A loaded machine now and then makes a thread for reasons of its
+	// own (a slow system call handed off by sysmon), so two runs in five
+	// may; a useless park would make one in most runs.
+	const runs, allowed = 5, 2
+	grew := 0
+	for i := 0; i < runs; i++ {
+		if before, after := runSpareChild(t, "park"); after > before {
+			grew++
+			t.Logf("run %d: with a spare thread parked, the signal made %d new threads (%d -> %d)", i, after-before, before, after)
+		}
+	}
+	if grew > allowed {
+		t.Errorf("with a spare thread parked, the signal made a thread in %d of %d runs (at most %d allowed)", grew, runs, allowed)
 	}
 }
