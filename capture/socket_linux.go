@@ -247,7 +247,7 @@ func (r *ring) unbind() error {
 	if r.fanout {
 		return unix.EINVAL
 	}
-	return unix.Bind(r.fd, &unix.SockaddrLinklayer{Protocol: 0, Ifindex: r.ifindex})
+	return rawUnbind(r.fd, r.ifindex)
 }
 
 // attachFilter attaches a classic BPF program.
