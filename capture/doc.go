@@ -46,15 +46,12 @@
 // same with the CaptureInfo filled in place, which spares a loop over
 // millions of packets a copy of the struct each time.
 //
-// Stop takes each socket off its interface (binds it to protocol 0), so
-// the packets the kernel already accepted are still returned, then
-// io.EOF. The kernel returns from that bind once every packet in flight
-// has landed, so those of the block it is filling are read in place,
-// without waiting for the block's retire timer. A fanout group's sockets
-// cannot be rebound: they get a reject-all filter, and their packets in
-// flight are waited for with membarrier's RCU grace period (a kernel
-// without MEMBARRIER_CMD_GLOBAL hands the block over at the timer's next
-// tick instead).
+// Stop attaches a reject-all filter, so the packets the kernel already
+// accepted are still returned, then io.EOF. Those of the block it is
+// filling are read in place once every packet in flight has landed
+// (membarrier's RCU grace period), without waiting for the block's retire
+// timer; a kernel without MEMBARRIER_CMD_GLOBAL hands that block over at
+// the timer's next tick instead.
 //
 // With Fanout above 1, the sockets form one PACKET_FANOUT group (hash of
 // the flow, fragments reassembled first), read together and merged by

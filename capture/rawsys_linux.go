@@ -7,12 +7,12 @@ import (
 )
 
 // A stopping capture releases kernel objects whose system calls take a
-// few hundred microseconds: detaching XDP from a device, taking a packet
-// socket off its interface, unmapping and freeing a ring, closing a
-// packet socket. Made through the Go scheduler, such a call outlasts the
-// monitor's 20 us patience and the processor is handed to another
-// thread, which the runtime first creates; made raw, the call just runs.
-// Nothing else has to run meanwhile at the end of a capture.
+// few hundred microseconds: detaching XDP from a device, unmapping and
+// freeing a ring, closing a packet socket. Made through the Go scheduler,
+// such a call outlasts the monitor's 20 us patience and the processor is
+// handed to another thread, which the runtime first creates; made raw,
+// the call just runs. Nothing else has to run meanwhile at the end of a
+// capture.
 
 // rawClose closes fd.
 func rawClose(fd int) error {
@@ -42,16 +42,4 @@ func rawMmap(fd int, offset int64, length int, prot, flags int) ([]byte, error) 
 		return nil, err
 	}
 	return unsafe.Slice((*byte)(p), length), nil
-}
-
-// rawUnbind binds the packet socket fd to protocol 0 on ifindex, which
-// takes it off the interface; the kernel returns once the packets being
-// delivered to it have landed (an RCU grace period).
-func rawUnbind(fd, ifindex int) error {
-	sa := unix.RawSockaddrLinklayer{Family: unix.AF_PACKET, Ifindex: int32(ifindex)}
-	_, _, errno := unix.RawSyscall(unix.SYS_BIND, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa))
-	if errno != 0 {
-		return errno
-	}
-	return nil
 }

@@ -17,10 +17,8 @@ import (
 // ring is one AF_PACKET socket with its mapped TPACKET_V3 receive ring.
 type ring struct {
 	*ringReader
-	name    string // the interface, for errors
-	fd      int
-	ifindex int  // as bound (0: any)
-	fanout  bool // a member of a fanout group, which cannot be unbound
+	name string // the interface, for errors
+	fd   int
 	// userFilter is why the kernel does not run the filter, which then
 	// runs in user space; nil when the kernel runs it.
 	userFilter error
@@ -153,7 +151,7 @@ func openRing(spec socketSpec, index int) (r *ring, err error) {
 		}
 		opt.filter = vm.Run
 	}
-	r = &ring{ringReader: newRingReader(index, mem, spec.geo, opt), name: spec.name, fd: fd, ifindex: spec.ifindex, fanout: spec.fanoutID != 0, setMaps: setMaps, kernels: kernels}
+	r = &ring{ringReader: newRingReader(index, mem, spec.geo, opt), name: spec.name, fd: fd, setMaps: setMaps, kernels: kernels}
 	if progs.User != nil && refused != nil {
 		r.userFilter = &KernelFilterError{Interface: spec.name, Instructions: len(progs.User), Err: refused}
 	}
@@ -235,19 +233,6 @@ func (r *ring) stats() (Stats, error) {
 	}
 	// With TPACKET_V3 the kernel already counts drops in tp_packets.
 	return Stats{Received: uint64(st.Packets), Dropped: uint64(st.Drops)}, nil
-}
-
-// unbind stops the kernel from delivering packets to the socket: bound
-// again with protocol 0, it leaves the interface's packet taps, and the
-// kernel returns only once every packet already being delivered to it is
-// in its ring (it waits out the network stack's RCU grace period). A
-// fanout group's member cannot be rebound (EINVAL); nor can a socket
-// whose interface has gone.
-func (r *ring) unbind() error {
-	if r.fanout {
-		return unix.EINVAL
-	}
-	return rawUnbind(r.fd, r.ifindex)
 }
 
 // attachFilter attaches a classic BPF program.

@@ -29,9 +29,6 @@ type Source struct {
 
 	waiter  *waiter
 	stopped atomic.Bool
-	// unbound: Stop took every socket off its interface, which waits for
-	// the packets in flight, so no grace period is left to wait for.
-	unbound atomic.Bool
 	closed  atomic.Bool
 
 	// ReadPacket's state.
@@ -235,9 +232,8 @@ const watermarkPoll = time.Millisecond
 
 // await waits until one of the rings may have a block ready, Stop or
 // Close is called, or, for the merge's watermark, a short while passes.
-// After Stop, the sockets are off their interfaces (a fanout group's
-// behind a reject-all filter); once the packets that passed the old
-// filter have landed, the block the kernel was
+// After Stop, the reject-all filter keeps new packets out; once those
+// that passed the old filter have landed, the block the kernel was
 // filling is read in place (or, where the kernel cannot tell when they
 // have landed, handed over by its retire timer), and a ring ends once
 // the kernel holds no packet for it.
@@ -250,11 +246,9 @@ func (s *Source) await(rings []*ringReader, watermark bool) error {
 		now := time.Now()
 		if s.stopDeadline.IsZero() {
 			s.stopDeadline = now.Add(2*s.timeout + 50*time.Millisecond)
-			if !s.unbound.Load() {
-				if err := packetsLanded(); err != nil {
-					time.Sleep(time.Millisecond) // let packets past the old filter land
-					return nil
-				}
+			if err := packetsLanded(); err != nil {
+				time.Sleep(time.Millisecond) // let packets past the old filter land
+				return nil
 			}
 			for _, r := range s.readers {
 				r.final = true
@@ -308,19 +302,13 @@ func (s *Source) OnWait(f func()) { s.onWait = f }
 func (s *Source) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed.Load() || s.stopped.Load() {
+	if s.closed.Load() || s.stopped.Swap(true) {
 		return
 	}
-	unbound := true
 	for _, r := range s.rings {
-		if r.unbind() != nil {
-			// Failing to swap the filter only lets a few more packets in.
-			_ = attachFilter(r.fd, rejectAll)
-			unbound = false
-		}
+		// Failing to swap the filter only lets a few more packets in.
+		_ = attachFilter(r.fd, rejectAll)
 	}
-	s.unbound.Store(unbound)
-	s.stopped.Store(true)
 	s.waiter.wake()
 }
 
