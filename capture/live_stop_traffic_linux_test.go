@@ -14,9 +14,12 @@ import (
 // last block was read, or a socket still taking frames after Stop, would
 // be counted and not read.
 func TestLiveStopDuringTrafficReadsAllTheKernelCounted(t *testing.T) {
-	for _, fanout := range []int{1, 2} {
-		t.Run(map[int]string{1: "socket", 2: "fanout"}[fanout], func(t *testing.T) {
-			stopDuringTraffic(t, Config{Interface: testutil.CaptureIf, Fanout: fanout, BlockTimeout: time.Millisecond})
+	for _, tc := range []struct {
+		name   string
+		fanout int
+	}{{"socket", 1}, {"fanout", 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			stopDuringTraffic(t, Config{Interface: testutil.CaptureIf, Fanout: tc.fanout, BlockTimeout: time.Millisecond})
 		})
 	}
 }
