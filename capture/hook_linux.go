@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,9 +32,8 @@ type HookSource struct {
 	ring    *bpfRing
 	mapping [][]byte // the ring's two mappings
 	waiter  *waiter
-	links   []link.Link
-	linkFDs []int // duplicates of the links' descriptors: closing them detaches
-	promisc int   // packet socket holding promiscuous mode; -1 for none
+	links   []link.Link // closing a link detaches its program, and may sleep
+	promisc int         // packet socket holding promiscuous mode; -1 for none
 	// poll is how often the reader looks at the ring when the programs
 	// do not wake it per packet; 0 when they do.
 	poll time.Duration
@@ -159,23 +157,8 @@ func (s *HookSource) open(target captureTarget, cfg HookConfig, specs []bpf.Capt
 			return err
 		}
 		s.links = append(s.links, l)
-		if fd, err := dupLinkFD(l); err == nil {
-			s.linkFDs = append(s.linkFDs, fd)
-		}
 	}
 	return nil
-}
-
-// dupLinkFD duplicates a link's descriptor. A link is detached when its
-// last descriptor closes: with a duplicate, closing the link object only
-// drops a reference, and the detach itself (hundreds of microseconds on
-// a veth) happens in a raw close of the duplicate (see rawClose).
-func dupLinkFD(l link.Link) (int, error) {
-	f, ok := l.(interface{ FD() int })
-	if !ok {
-		return -1, errors.New("link without a descriptor")
-	}
-	return unix.FcntlInt(uintptr(f.FD()), unix.F_DUPFD_CLOEXEC, 0)
 }
 
 // mapRing maps the ring buffer's position pages and data, as the kernel
@@ -465,7 +448,7 @@ func (s *HookSource) release() error {
 		}
 	}
 	if s.promisc >= 0 {
-		rawClose(s.promisc)
+		closeSleeping(s.promisc)
 		s.promisc = -1
 	}
 	return first
@@ -479,11 +462,6 @@ func (s *HookSource) closeLinks() error {
 			first = fmt.Errorf("capture: %s: detaching: %w", s.name, err)
 		}
 	}
-	for _, fd := range s.linkFDs {
-		if err := rawClose(fd); err != nil && first == nil {
-			first = fmt.Errorf("capture: %s: detaching: %w", s.name, err)
-		}
-	}
-	s.links, s.linkFDs = nil, nil
+	s.links = nil
 	return first
 }

@@ -219,7 +219,7 @@ func mapRing(fd int, name string, geo ringGeometry) ([]byte, error) {
 func (r *ring) close() error {
 	closeMaps(r.setMaps)
 	err := rawMunmap(r.mem)
-	if cerr := rawClose(r.fd); err == nil {
+	if cerr := closeSleeping(r.fd); err == nil {
 		err = cerr
 	}
 	return err
