@@ -87,8 +87,7 @@ type WriterOptions struct {
 	// wait.
 	FlushEachPacket bool
 	// BufferSize is how many bytes of whole packets wait before they go
-	// to the file; 0 means 64 KiB. A live capture gathers more and
-	// flushes whenever it waits for packets.
+	// to the file; 0 means 64 KiB.
 	BufferSize int
 }
 

@@ -23,6 +23,13 @@ type outputSpec struct {
 	stats func() []pcap.InterfaceStats
 }
 
+// fileBufferSize is how many bytes of whole packets -w gathers before a
+// write (a live capture also writes whenever it waits for packets). The
+// page cache takes large writes for less: 1.6 MB of 80-byte records
+// cost 0.5-0.9 ms of system time written 64 KiB at a time, 0.3-0.6 ms
+// at 256 KiB (ext4, with its large folios), while more brought nothing.
+const fileBufferSize = 256 << 10
+
 // outputFormat is the file format -w writes: --format's, or the one the
 // name's extension asks for (pcap unless it ends in .pcapng).
 func (c *command) outputFormat() pcap.Format {
@@ -47,6 +54,7 @@ func (c *command) openPacketOutput(spec outputSpec) (pcap.PacketWriter, string, 
 		Section:         spec.section,
 		Stats:           spec.stats,
 		FlushEachPacket: c.opts.packetBuffered,
+		BufferSize:      fileBufferSize,
 	}
 	switch {
 	case name == "-":
