@@ -6,19 +6,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A stopping capture releases kernel objects whose system calls take
-// up to a few hundred microseconds of work, such as unmapping a ring. Made through the Go scheduler, such a call outlasts
-// the monitor's 20 us patience and the processor is handed to another
-// thread, which the runtime first creates; made raw, the call just runs.
-// Nothing else has to run meanwhile at the end of a capture.
+// A stopping capture releases kernel objects whose system calls work
+// for up to a few hundred microseconds, such as unmapping a ring. Made
+// through the Go scheduler, such a call outlasts the monitor's 20 us
+// patience and the processor is handed to another thread, which the
+// runtime first creates; made raw, the call just runs. Nothing else has
+// to run meanwhile at the end of a capture.
 //
 // A call that sleeps is the opposite case: closing a packet socket, or
-// the link that holds an XDP or tcx program, waits for an RCU grace period, well under a millisecond where the kernel
-// expedites them and 20-40 ms where it does not. Made raw, it leaves the
-// monitor polling every 20 us, a context switch each time, for as long as
-// the close sleeps (0.5 ms of CPU per stop measured); through the
-// scheduler (closeSleeping), the monitor hands the processor off once and
-// goes back to sleep.
+// the link that holds an XDP or tcx program, waits for an RCU grace
+// period, well under a millisecond where the kernel expedites them and
+// 20-40 ms where it does not. Made raw, it leaves the monitor polling
+// every 20 us, a context switch each time, for as long as the close
+// sleeps (0.5 ms of CPU per stop measured); through the scheduler
+// (closeSleeping), the monitor hands the processor off once and goes back
+// to sleep.
 
 // closeSleeping closes fd, a descriptor whose close may sleep.
 func closeSleeping(fd int) error { return unix.Close(fd) }
