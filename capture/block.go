@@ -109,6 +109,8 @@ type blockWalker struct {
 	block []byte
 	next  int // offset of the next tpacket3_hdr; 0 when done
 	left  uint32
+	// touched keeps touchLines' reads from being optimized away.
+	touched byte
 }
 
 // reset starts walking block b.
@@ -125,7 +127,20 @@ func (w *blockWalker) reset(b []byte) error {
 		return errBadBlock
 	}
 	w.next, w.left = int(h.FirstOffset), h.NumPackets
+	w.touched = touchLines(b[:min(int(h.Length), len(b))])
 	return nil
+}
+
+// touchLines reads a byte of every cache line of b. A block the kernel
+// handed over was written by another processor, and walking its packets
+// one after the other waits for each line in turn; these reads, being
+// independent of each other, are fetched many at a time.
+func touchLines(b []byte) byte {
+	var x byte
+	for i := 0; i < len(b); i += 64 {
+		x += b[i]
+	}
+	return x
 }
 
 // nextFrame reads the next packet header into f; ok is false at the end
@@ -138,6 +153,12 @@ func (w *blockWalker) nextFrame(f *frame) (ok bool, err error) {
 		w.left = 0
 		return false, err
 	}
+	w.advance()
+	return true, nil
+}
+
+// advance steps past the packet just read.
+func (w *blockWalker) advance() {
 	w.left--
 	step := hostOrder.Uint32(w.block[w.next+frameNextOffset:])
 	switch {
@@ -150,5 +171,4 @@ func (w *blockWalker) nextFrame(f *frame) (ok bool, err error) {
 	default:
 		w.next += int(step)
 	}
-	return true, nil
 }

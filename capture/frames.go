@@ -127,6 +127,39 @@ func (r *blockReader) next(ref *packetRef) (ok bool, err error) {
 	}
 }
 
+// plain reports whether the frames are written as the kernel stored
+// them, but for a VLAN tag to put back: no cooked header, no user-space
+// filter, no loopback copies to drop.
+func (opt *frameOptions) plain() bool {
+	return opt.mode.Cooked == notCooked && opt.filter == nil && opt.loopback == loopbackNone
+}
+
+// writePlain writes the block's next packets to w, up to max, for
+// options that are plain: one tight loop instead of a call to next and a
+// write per packet. It stops before a packet that needs rebuilding (a
+// VLAN tag) or is malformed, which next then reads.
+func (r *blockReader) writePlain(w *pcap.Writer, max int) (n int, err error) {
+	wk, f := &r.walker, &r.f
+	snaplen, micro := r.opt.snaplen, r.opt.micro
+	for n < max && wk.left != 0 && wk.next != 0 {
+		if parseFrame(wk.block, wk.next, f) != nil || f.tagged() {
+			return n, nil
+		}
+		wk.advance()
+		nsec := f.Nsec
+		if micro {
+			nsec -= nsec % 1000
+		}
+		start := f.dataStart()
+		data := wk.block[start : start+min(int(f.Snaplen), snaplen)]
+		if err := w.WriteRecord(f.Sec, nsec, data, int(f.Len)); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 // runUserFilter runs the user-space filter on the frame at start, with the
 // packet's metadata in front of it when the program reads any. ok is false
 // when the headroom cannot hold the metadata.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/weircap/weir/pcap"
 )
 
 // ringReader reads one mapped TPACKET_V3 ring in the kernel's order:
@@ -73,6 +75,34 @@ func (r *ringReader) fill() error {
 		}
 	}
 	return nil
+}
+
+// writeReady writes the packets the kernel has handed over, up to max,
+// to w.
+func (r *ringReader) writeReady(w *pcap.Writer, max int) (n int, readErr, writeErr error) {
+	plain := r.opt.plain()
+	for n < max {
+		if plain && r.reading && !r.hasHead {
+			k, err := r.blocks.writePlain(w, max-n)
+			if n += k; err != nil || n == max {
+				return n, nil, err
+			}
+		}
+		if !r.hasHead {
+			if err := r.fill(); err != nil {
+				return n, err, nil
+			}
+			if !r.hasHead {
+				return n, nil, nil
+			}
+		}
+		r.hasHead = false
+		if err := w.WriteRecord(r.head.sec, r.head.nsec, r.packet(), r.head.wireLen); err != nil {
+			return n, nil, err
+		}
+		n++
+	}
+	return n, nil, nil
 }
 
 // nextBlock gives block cur back to the kernel and moves to the next one;

@@ -33,6 +33,9 @@ package capture
 //	func (s *Source) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error)
 //	    ReadPacket filling *ci in place: a loop over many packets spares
 //	    a copy of the struct per packet (cmd/weir's live loop uses it)
+//	func (s *Source) WriteReady(w *pcap.Writer, max int) (n int, readErr, writeErr error)
+//	    writes the packets the kernel has handed over straight to a pcap
+//	    file, without waiting (cmd/weir's -w loop uses it between waits)
 //	func (s *Source) OnWait(f func())
 //	    f is called in the reading goroutine before each wait for the
 //	    kernel: cmd/weir flushes its file there

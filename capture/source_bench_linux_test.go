@@ -17,6 +17,44 @@ func BenchmarkReadPacket(b *testing.B) {
 	b.Run("write", func(b *testing.B) { benchmarkReadPacket(b, true, false) })
 	b.Run("info/read", func(b *testing.B) { benchmarkReadPacket(b, false, true) })
 	b.Run("info/write", func(b *testing.B) { benchmarkReadPacket(b, true, true) })
+	b.Run("ready/write", benchmarkWriteReady)
+}
+
+// benchmarkWriteReady is the cost per packet of WriteReady.
+func benchmarkWriteReady(b *testing.B) {
+	var pkts []synthPacket
+	frame := bytes.Repeat([]byte{1}, 64)
+	for range 1600 {
+		pkts = append(pkts, synthPacket{data: frame, macLen: 14, sec: 1, nsec: 2})
+	}
+	const blocks = 8
+	ring := make([][]synthPacket, blocks)
+	for i := range ring {
+		ring[i] = pkts
+	}
+	r := testRing(b, 256<<10, frameOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 262144, micro: true}, ring...)
+	s := &Source{readers: []*ringReader{r}, linkType: pcap.LinkTypeEthernet}
+	w, err := pcap.NewWriter(io.Discard, pcap.FileHeader{LinkType: pcap.LinkTypeEthernet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	total := 0
+	for b.Loop() {
+		// The kernel fills the blocks again once they are read.
+		for i := range blocks {
+			if i != r.cur || !r.reading {
+				hostOrder.PutUint32(r.block(i)[blockStatusOffset:], statusUser)
+				hostOrder.PutUint32(r.block(i)[blockNumPacketsOffset:], uint32(len(pkts)))
+			}
+		}
+		n, rerr, werr := s.WriteReady(w, 1<<30)
+		if rerr != nil || werr != nil || n == 0 {
+			b.Fatal(n, rerr, werr)
+		}
+		total += n
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(total), "ns/packet")
 }
 
 func benchmarkReadPacket(b *testing.B, write, info bool) {

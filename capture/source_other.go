@@ -56,3 +56,8 @@ func (s *Source) UpdateSets(sets map[string]*filter.Set) error { return ErrNotSu
 
 // RuleStats returns ErrNotSupported.
 func (s *Source) RuleStats() ([]RuleStats, error) { return nil, ErrNotSupported }
+
+// WriteReady writes nothing.
+func (s *Source) WriteReady(w *pcap.Writer, max int) (n int, readErr, writeErr error) {
+	return 0, nil, nil
+}

@@ -208,6 +208,16 @@ func (fw *fileWriter) WritePacketInfo(ci *CaptureInfo, data []byte) error {
 	return nil
 }
 
+// Records is the classic pcap writer under fw, for a live capture that
+// writes packets straight from its ring (capture.Source.WriteReady); nil
+// when fw writes pcapng or flushes after every packet.
+func (fw *fileWriter) Records() *Writer {
+	if fw.flushEach || fw.closed {
+		return nil
+	}
+	return fw.classic
+}
+
 func (fw *fileWriter) Flush() error {
 	if fw.closed {
 		return errClosed

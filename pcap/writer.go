@@ -105,6 +105,13 @@ func (pw *Writer) WritePacket(ci CaptureInfo, data []byte) error {
 // struct made just after it was filled stalls the processor on each
 // packet.
 func (pw *Writer) WritePacketInfo(ci *CaptureInfo, data []byte) error {
+	return pw.WriteRecord(uint32(ci.Timestamp.Unix()), uint32(ci.Timestamp.Nanosecond()), data, ci.Length)
+}
+
+// WriteRecord is WritePacket for a packet stamped sec seconds and nsec
+// nanoseconds after the Unix epoch, as a capture ring stamps it: a loop
+// over a ring's packets spares building a CaptureInfo for each.
+func (pw *Writer) WriteRecord(sec, nsec uint32, data []byte, wireLength int) error {
 	if pw.err != nil {
 		return pw.err
 	}
@@ -116,8 +123,14 @@ func (pw *Writer) WritePacketInfo(ci *CaptureInfo, data []byte) error {
 			return err
 		}
 	}
-	wireLength := max(ci.Length, len(data))
-	frac := ci.Timestamp.Nanosecond()
+	pw.appendRecord(sec, nsec, data, wireLength)
+	return nil
+}
+
+// appendRecord appends a record to the buffer, which has room for it or
+// is empty; data is no longer than the snap length.
+func (pw *Writer) appendRecord(sec, nsec uint32, data []byte, wireLength int) {
+	frac := nsec
 	if !pw.header.Nanoseconds {
 		frac /= 1000
 	}
@@ -125,14 +138,13 @@ func (pw *Writer) WritePacketInfo(ci *CaptureInfo, data []byte) error {
 	// would be read back (16 bytes at once) from the four stores that
 	// just wrote it, which stalls the processor on every packet.
 	n := len(pw.buf)
-	pw.buf = slices.Grow(pw.buf, recordHeaderLength+len(data))[:n+recordHeaderLength]
-	r := pw.buf[n : n+recordHeaderLength]
-	binary.LittleEndian.PutUint32(r[0:], uint32(ci.Timestamp.Unix()))
-	binary.LittleEndian.PutUint32(r[4:], uint32(frac))
+	pw.buf = slices.Grow(pw.buf, recordHeaderLength+len(data))[:n+recordHeaderLength+len(data)]
+	r := pw.buf[n:]
+	binary.LittleEndian.PutUint32(r[0:], sec)
+	binary.LittleEndian.PutUint32(r[4:], frac)
 	binary.LittleEndian.PutUint32(r[8:], uint32(len(data)))
-	binary.LittleEndian.PutUint32(r[12:], uint32(wireLength))
-	pw.buf = append(pw.buf, data...)
-	return nil
+	binary.LittleEndian.PutUint32(r[12:], uint32(max(wireLength, len(data))))
+	copy(r[recordHeaderLength:], data)
 }
 
 // Flush writes the buffered records to the underlying writer.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"time"
 
@@ -125,6 +126,18 @@ type infoReader interface {
 	ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error)
 }
 
+// readyWriter is a live source that writes the packets it holds straight
+// to a pcap file (*capture.Source is one, for one ring).
+type readyWriter interface {
+	WriteReady(w *pcap.Writer, max int) (n int, readErr, writeErr error)
+}
+
+// recordsWriter is an output whose pcap records readyWriter can write:
+// pcap.CreateFile's, unless it writes pcapng or flushes every packet.
+type recordsWriter interface {
+	Records() *pcap.Writer
+}
+
 // read writes or prints the packets of capture number index; the kernel
 // has already filtered them. mu, when several captures share the output,
 // is held around each packet's output.
@@ -134,8 +147,20 @@ func (o *liveOutput) read(index int, l *liveCapture, mu *sync.Mutex) (readErr, w
 	if n, ok := src.(waitNotifier); ok && o.writer != nil {
 		n.OnWait(func() { o.flushWaiting(mu) })
 	}
+	ready, records := o.readyWriter(src, mu)
 	var ci pcap.CaptureInfo
 	for {
+		if records != nil {
+			// The packets the kernel has handed over, in one go; the
+			// loop below waits for more.
+			done, readErr, writeErr := o.writeReady(index, ready, records)
+			if readErr != nil {
+				return fmt.Errorf("%s: %w", l.device, readErr), nil
+			}
+			if done || writeErr != nil {
+				return nil, writeErr
+			}
+		}
 		var data []byte
 		var err error
 		if isFast {
@@ -164,6 +189,42 @@ func (o *liveOutput) read(index int, l *liveCapture, mu *sync.Mutex) (readErr, w
 			return nil, err
 		}
 	}
+}
+
+// readyWriter is src's readyWriter and the output's pcap writer when
+// src can write to it itself: one capture (several share the output
+// under mu, packet by packet) and a pcap file.
+func (o *liveOutput) readyWriter(src liveSource, mu *sync.Mutex) (readyWriter, *pcap.Writer) {
+	ready, ok := src.(readyWriter)
+	rw, isRecords := o.writer.(recordsWriter)
+	if !ok || !isRecords || mu != nil {
+		return nil, nil
+	}
+	if w := rw.Records(); w != nil {
+		return ready, w
+	}
+	return nil, nil
+}
+
+// writeReady writes the packets src holds, as output would one by one;
+// done is true once -c's count is reached.
+func (o *liveOutput) writeReady(index int, src readyWriter, w *pcap.Writer) (done bool, readErr, writeErr error) {
+	if o.flushErr != nil {
+		return true, nil, o.flushErr
+	}
+	max := math.MaxInt
+	if o.limit > 0 {
+		if o.capturedN >= o.limit {
+			return true, nil, nil
+		}
+		max = int(min(o.limit-o.capturedN, math.MaxInt))
+	}
+	n, readErr, writeErr := src.WriteReady(w, max)
+	o.capturedN += uint64(n)
+	if o.perInterface != nil {
+		o.perInterface[index] += uint64(n)
+	}
+	return o.limit > 0 && o.capturedN >= o.limit, readErr, writeErr
 }
 
 // output writes or prints one packet; done is true once -c's count is
