@@ -167,12 +167,13 @@ func TestRingGeometry(t *testing.T) {
 		block   int
 		count   int
 	}{
-		{0, 262144, 512 << 10, 4}, // libpcap's buffer, a full packet per block
-		{0, 96, 512 << 10, 4},
+		{0, 262144, 1 << 20, 4}, // the default, a full packet per block
+		{0, 96, 1 << 20, 4},
+		{2 << 20, 262144, 512 << 10, 4}, // libpcap's buffer
 		{512 << 10, 262144, 128 << 10, 4},
 		{4096, 262144, 64 << 10, 2}, // never fewer than two blocks
-		{64 << 20, 1500, 512 << 10, 128},
-		{64 << 20, 262144, 512 << 10, 128},
+		{64 << 20, 1500, 1 << 20, 64},
+		{64 << 20, 262144, 1 << 20, 64},
 		{256 << 10, 96, 64 << 10, 4},
 	}
 	for _, c := range cases {

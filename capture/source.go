@@ -29,7 +29,7 @@ package capture
 //	var ErrNoSuchInterface  // wrapped: "eth9: no such interface"
 //	var ErrInterfaceNotUp   // wrapped: "eth0: interface is not up"
 //	type PermissionError    // wraps os.ErrPermission; names CAP_NET_RAW and setcap
-//	const DefaultBufferSize, DefaultBlockTimeout // 2 MiB, 1 s
+//	const DefaultBufferSize, DefaultBlockTimeout // 4 MiB, 1 s
 //	func (s *Source) ReadPacketInfo(ci *pcap.CaptureInfo) ([]byte, error)
 //	    ReadPacket filling *ci in place: a loop over many packets spares
 //	    a copy of the struct per packet (cmd/weir's live loop uses it)
