@@ -20,15 +20,21 @@ func BenchmarkReadPacket(b *testing.B) {
 	b.Run("ready/write", benchmarkWriteReady)
 }
 
-// benchmarkWriteReady is the cost per packet of WriteReady.
-func benchmarkWriteReady(b *testing.B) {
+// benchPackets and benchBlocks shape benchSource's ring.
+const (
+	benchPackets = 1600
+	benchBlocks  = 8
+)
+
+// benchSource is a Source over a ring of benchBlocks blocks of
+// benchPackets 64-byte frames each, and a pcap.Writer to nowhere.
+func benchSource(b *testing.B) (*ringReader, *Source, *pcap.Writer) {
 	var pkts []synthPacket
 	frame := bytes.Repeat([]byte{1}, 64)
-	for range 1600 {
+	for range benchPackets {
 		pkts = append(pkts, synthPacket{data: frame, macLen: 14, sec: 1, nsec: 2})
 	}
-	const blocks = 8
-	ring := make([][]synthPacket, blocks)
+	ring := make([][]synthPacket, benchBlocks)
 	for i := range ring {
 		ring[i] = pkts
 	}
@@ -38,16 +44,27 @@ func benchmarkWriteReady(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return r, s, w
+}
+
+// refill hands every block but the one being read back to user space
+// full, as the kernel would.
+func refill(r *ringReader) {
+	for i := range benchBlocks {
+		if i != r.cur || !r.reading {
+			hostOrder.PutUint32(r.block(i)[blockStatusOffset:], statusUser)
+			hostOrder.PutUint32(r.block(i)[blockNumPacketsOffset:], benchPackets)
+		}
+	}
+}
+
+// benchmarkWriteReady is the cost per packet of WriteReady.
+func benchmarkWriteReady(b *testing.B) {
+	r, s, w := benchSource(b)
 	b.ReportAllocs()
 	total := 0
 	for b.Loop() {
-		// The kernel fills the blocks again once they are read.
-		for i := range blocks {
-			if i != r.cur || !r.reading {
-				hostOrder.PutUint32(r.block(i)[blockStatusOffset:], statusUser)
-				hostOrder.PutUint32(r.block(i)[blockNumPacketsOffset:], uint32(len(pkts)))
-			}
-		}
+		refill(r)
 		n, rerr, werr := s.WriteReady(w, 1<<30)
 		if rerr != nil || werr != nil || n == 0 {
 			b.Fatal(n, rerr, werr)
@@ -58,34 +75,14 @@ func benchmarkWriteReady(b *testing.B) {
 }
 
 func benchmarkReadPacket(b *testing.B, write, info bool) {
-	var pkts []synthPacket
-	frame := bytes.Repeat([]byte{1}, 64)
-	for range 1600 {
-		pkts = append(pkts, synthPacket{data: frame, macLen: 14, sec: 1, nsec: 2})
-	}
-	const blocks = 8
-	ring := make([][]synthPacket, blocks)
-	for i := range ring {
-		ring[i] = pkts
-	}
-	r := testRing(b, 256<<10, frameOptions{mode: modeFor(pcap.LinkTypeEthernet), snaplen: 262144, micro: true}, ring...)
-	s := &Source{readers: []*ringReader{r}, linkType: pcap.LinkTypeEthernet}
-	w, err := pcap.NewWriter(io.Discard, pcap.FileHeader{LinkType: pcap.LinkTypeEthernet})
-	if err != nil {
-		b.Fatal(err)
-	}
+	r, s, w := benchSource(b)
 	last := 0
 	var ci pcap.CaptureInfo
 	b.ReportAllocs()
 	for b.Loop() {
 		// The kernel fills the other blocks again while one is read.
 		if r.cur != last {
-			for i := range blocks {
-				if i != r.cur {
-					hostOrder.PutUint32(r.block(i)[blockStatusOffset:], statusUser)
-					hostOrder.PutUint32(r.block(i)[blockNumPacketsOffset:], uint32(len(pkts)))
-				}
-			}
+			refill(r)
 			last = r.cur
 		}
 		var data []byte
