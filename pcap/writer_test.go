@@ -216,3 +216,42 @@ func TestWriterDoesNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations per packet", allocs)
 	}
 }
+
+// TestWriteRecord: a record written from a ring's seconds and nanoseconds
+// reads back with that time (to the microsecond in a microsecond file),
+// its data cut to the snap length and its original length kept.
+func TestWriteRecord(t *testing.T) {
+	for _, nano := range []bool{false, true} {
+		h := FileHeader{LinkType: LinkTypeEthernet, Snaplen: 100, Nanoseconds: nano}
+		var out bytes.Buffer
+		w, _ := NewWriter(&out, h)
+		sizes := []int{60, 100, 101, 1500}
+		for i, size := range sizes {
+			sec, nsec := uint32(1_700_000_000+i), uint32(123_456_789*(i+1)%1_000_000_000)
+			if err := w.WriteRecord(sec, nsec, payload(size, byte(i)), size+i*10); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewReader(bytes.NewReader(out.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, size := range sizes {
+			data, ci, err := r.ReadPacket()
+			if err != nil {
+				t.Fatalf("nanoseconds %v, record %d: %v", nano, i, err)
+			}
+			want := time.Unix(int64(1_700_000_000+i), int64(123_456_789*(i+1)%1_000_000_000))
+			if !nano {
+				want = want.Truncate(time.Microsecond)
+			}
+			if !ci.Timestamp.Equal(want) || !bytes.Equal(data, payload(size, byte(i))[:min(size, 100)]) || ci.Length != size+i*10 {
+				t.Errorf("nanoseconds %v, record %d: %v, %d bytes of %d; want %v, %d of %d",
+					nano, i, ci.Timestamp, len(data), ci.Length, want, min(size, 100), size+i*10)
+			}
+		}
+	}
+}
