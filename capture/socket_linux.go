@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
@@ -227,8 +228,9 @@ func (r *ring) close() error {
 
 // stats reads and resets the kernel's counters.
 func (r *ring) stats() (Stats, error) {
-	st, err := unix.GetsockoptTpacketStatsV3(r.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
-	if err != nil {
+	var st unix.TpacketStatsV3
+	size := uint32(unsafe.Sizeof(st))
+	if err := rawGetsockopt(r.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS, unsafe.Pointer(&st), &size); err != nil {
 		return Stats{}, fmt.Errorf("capture: reading statistics: %w", err)
 	}
 	// With TPACKET_V3 the kernel already counts drops in tp_packets.
@@ -242,7 +244,7 @@ func attachFilter(fd int, p filter.Program) error {
 		ins[i] = unix.SockFilter{Code: in.Op, Jt: in.Jt, Jf: in.Jf, K: in.K}
 	}
 	prog := unix.SockFprog{Len: uint16(len(ins)), Filter: &ins[0]}
-	return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &prog)
+	return rawSetsockopt(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, unsafe.Pointer(&prog), unsafe.Sizeof(prog))
 }
 
 // packetsLanded returns once every packet that passed a socket's filter

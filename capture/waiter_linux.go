@@ -144,7 +144,7 @@ func pollNow(epfd int, events []unix.EpollEvent) (int, error) {
 func (w *waiter) wake() {
 	var one [8]byte
 	binary.NativeEndian.PutUint64(one[:], 1)
-	_, _ = unix.Write(w.wakeFd, one[:])
+	_, _ = rawWrite(w.wakeFd, one[:])
 }
 
 // close releases the epoll instance and the eventfd.
