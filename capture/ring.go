@@ -54,12 +54,12 @@ const (
 // packets, 3.2 MB of ring), reading them after "listening on" cost 2.4
 // ms with 512 KiB blocks (a 2 MiB ring), 1.75 ms with 1 MiB (4 MiB) and
 // 1.6 ms with 2 MiB (8 MiB), which however took 25 ms instead of 5 to set
-// up (order-9 pages) and more to release. Larger blocks need larger runs of pages, which the kernel
-// zeroes when the ring is set up: in a VM whose host takes free memory
-// back (free page reporting), those runs are more often memory the host
-// must fault in again (64 MiB: 60-140 ms with 1 MiB blocks, 50-90 ms with
-// 512 KiB, 10-40 ms with 256 KiB, measured on such a VM). A small buffer
-// keeps four blocks, down to 64 KiB each.
+// up (order-9 pages) and more to release. Larger blocks need larger runs
+// of pages, which the kernel zeroes when the ring is set up: in a VM
+// whose host takes free memory back (free page reporting), those runs are
+// more often memory the host must fault in again (64 MiB: 60-140 ms with
+// 1 MiB blocks, 50-90 ms with 512 KiB, 10-40 ms with 256 KiB, measured on
+// such a VM). A small buffer keeps four blocks, down to 64 KiB each.
 //
 // A block partly filled is handed over after DefaultBlockTimeout, the
 // second libpcap's retire timer gets from tcpdump: each hand-over wakes

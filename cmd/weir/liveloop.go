@@ -147,7 +147,7 @@ func (o *liveOutput) read(index int, l *liveCapture, mu *sync.Mutex) (readErr, w
 	if n, ok := src.(waitNotifier); ok && o.writer != nil {
 		n.OnWait(func() { o.flushWaiting(mu) })
 	}
-	ready, records := o.readyWriter(src, mu)
+	ready, records := o.directWriter(src, mu)
 	var ci pcap.CaptureInfo
 	for {
 		if records != nil {
@@ -191,10 +191,10 @@ func (o *liveOutput) read(index int, l *liveCapture, mu *sync.Mutex) (readErr, w
 	}
 }
 
-// readyWriter is src's readyWriter and the output's pcap writer when
+// directWriter is src as a readyWriter and the output's pcap writer when
 // src can write to it itself: one capture (several share the output
-// under mu, packet by packet) and a pcap file.
-func (o *liveOutput) readyWriter(src liveSource, mu *sync.Mutex) (readyWriter, *pcap.Writer) {
+// under mu, packet by packet) and a pcap file; nils otherwise.
+func (o *liveOutput) directWriter(src liveSource, mu *sync.Mutex) (readyWriter, *pcap.Writer) {
 	ready, ok := src.(readyWriter)
 	rw, isRecords := o.writer.(recordsWriter)
 	if !ok || !isRecords || mu != nil {
