@@ -316,13 +316,16 @@ func (s *Source) OnWait(f func()) { s.onWait = f }
 func (s *Source) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed.Load() || s.stopped.Swap(true) {
+	if s.closed.Load() || s.stopped.Load() {
 		return
 	}
 	for _, r := range s.rings {
 		// Failing to swap the filter only lets a few more packets in.
 		_ = attachFilter(r.fd, rejectAll)
 	}
+	// Only now: a reader that sees stopped reads the block the kernel was
+	// filling in place, once the packets past the old filter have landed.
+	s.stopped.Store(true)
 	s.waiter.wake()
 }
 
